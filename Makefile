@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# migentry - user-facing targets. Kbuild reads ./Kbuild, not this file.
+#
+#   make            build migentry.ko (against KDIR=..., or the cached guest kernel)
+#   make check      everything from scratch: deps, kernel, module (rustfmt + clippy
+#                   clean), selftests, guest run; ends with "N passed, N failed, N skipped"
+#   make demo       boot the guest and show what the module reports
+#   make vm-run PROG=path [ARGS="..."]   run a static program in the guest
+#
+# Set KDIR=<your Rust-enabled 7.3 tree> to use your own kernel; nothing is
+# built then. The cache lives in $(MIGENTRY_CACHE) (default ~/.cache/migentry).
+
+SHELL := /bin/bash
+S := $(CURDIR)/scripts
+export KDIR
+
+.PHONY: all module module-strict deps kernel selftests samples check demo vm-run fmt test-parser clean
+
+all: module
+
+deps:
+	@$(S)/deps.sh
+
+kernel: deps
+	@$(S)/kernel.sh > /dev/null
+
+module: deps
+	@$(S)/build-module.sh
+
+module-strict: deps
+	@STRICT=1 $(S)/build-module.sh
+
+selftests: deps
+	@$(S)/build-selftests.sh
+
+samples: deps
+	@$(S)/build-samples.sh
+
+test-parser:
+	@python3 -m unittest discover -s $(CURDIR)/tests -p 'test_*.py'
+
+check: deps
+	@$(S)/kernel.sh > /dev/null
+	@STRICT=1 $(S)/build-module.sh
+	@$(S)/build-selftests.sh
+	@python3 -m unittest discover -s $(CURDIR)/tests -p 'test_*.py'
+	@$(S)/guest.sh check
+
+demo: deps
+	@$(S)/kernel.sh > /dev/null
+	@$(S)/build-module.sh > /dev/null
+	@$(S)/build-samples.sh
+	@$(S)/guest.sh run $(CURDIR)/build/samples/migentry_info
+
+vm-run: deps
+	@test -n "$(PROG)" || { echo "usage: make vm-run PROG=path [ARGS=...]"; exit 2; }
+	@$(S)/kernel.sh > /dev/null
+	@$(S)/build-module.sh > /dev/null
+	@$(S)/guest.sh run $(abspath $(PROG)) $(ARGS)
+
+fmt:
+	@kdir=$$($(S)/kdir.sh) && /usr/bin/rustfmt --edition 2021 \
+		--config-path $$kdir/.rustfmt.toml rust/*.rs
+
+clean:
+	@kdir=$$(KDIR=$(KDIR) $(S)/kdir.sh 2>/dev/null) && \
+		$(MAKE) -C $$kdir M=$(CURDIR) clean > /dev/null || true
+	rm -rf build

@@ -1,0 +1,39 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build migentry.ko against $KDIR (or the cached kernel).
+#
+# With STRICT=1 (what 'make check' uses) the Rust sources must be rustfmt-clean
+# under the tree's .rustfmt.toml and the build runs with CLIPPY=1 and fails on
+# any compiler or clippy warning.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/common.sh"
+
+kdir=$("$top/scripts/kdir.sh")
+
+want=$(sed -n 's/^CONFIG_RUSTC_VERSION_TEXT="\(.*\)"$/\1/p' "$kdir/.config")
+have=$("$RUSTC" --version)
+if [ "$want" != "$have" ]; then
+	die "rustc mismatch: $kdir was built with '$want' but RUSTC=$RUSTC is '$have'; pass RUSTC= pointing at the tree's compiler"
+fi
+
+strict=${STRICT:-0}
+if [ "$strict" = 1 ]; then
+	"$RUSTFMT" --edition 2021 --config-path "$kdir/.rustfmt.toml" --check "$top"/rust/*.rs ||
+		die "rustfmt: the diff above must be applied (make fmt)"
+fi
+
+mkdir -p "$top/build"
+log=$top/build/module.log
+args=(-C "$kdir" M="$top" LLVM=1 "RUSTC=$RUSTC" "BINDGEN=$BINDGEN" "CLIPPY_DRIVER=$CLIPPY_DRIVER")
+[ "$strict" = 1 ] && args+=(CLIPPY=1)
+# Rebuild the Rust object every time in strict mode so that its warnings are seen.
+[ "$strict" = 1 ] && rm -f "$top"/rust/migentry_main.o
+if ! make "${args[@]}" modules 2>&1 | tee "$log"; then
+	die "module build failed; log: build/module.log"
+fi
+if [ "$strict" = 1 ] && grep -qE '(^|[^a-z])warning:|WARNING:' "$log"; then
+	die "the module build printed warnings (see above; log: build/module.log)"
+fi
+[ -f "$top/migentry.ko" ] || die "module build produced no migentry.ko"

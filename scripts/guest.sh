@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the migentry test guest under QEMU (TCG) and report.
+#
+#   scripts/guest.sh check              run the selftests (and the module's KUnit
+#                                       suites, which run at insmod); last line is
+#                                       "N passed, N failed, N skipped"
+#   scripts/guest.sh run PROG [ARG...]  run one static program with the module
+#                                       loaded; exits with the program's status
+#
+# Logs: build/guest/console.log (ttyS0: the kernel console) and
+#       build/guest/results.log (ttyS1: everything the guest's programs print).
+#
+# Environment: KDIR, GUEST_TIMEOUT (seconds, default 1200), GUEST_SMP (2),
+# GUEST_MEM_MB per NUMA node (1024; two nodes).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/common.sh"
+
+mode=${1:-}
+[ "$mode" = check ] || [ "$mode" = run ] || die "usage: guest.sh check | run PROG [ARG...]"
+shift
+
+kdir=$("$top/scripts/kdir.sh")
+bz=$kdir/arch/x86/boot/bzImage
+ko=$top/migentry.ko
+[ -f "$bz" ] || die "no bzImage in $kdir"
+[ -f "$ko" ] || die "no migentry.ko; run 'make module' first"
+
+out=$top/build/guest
+root=$out/root
+rm -rf "$root"
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,guest,selftests}
+cp /bin/busybox "$root/bin/busybox"
+cp "$top/scripts/guest/init" "$root/init"
+chmod 755 "$root/init"
+cp "$ko" "$root/migentry.ko"
+gcc -static -O2 -Wall -o "$root/guest/debug-exit" "$top/scripts/guest/debug-exit.c"
+echo "$mode" > "$root/guest/mode"
+: > "$root/guest/args"
+
+case "$mode" in
+check)
+	st=$top/build/selftests
+	[ -x "$st/migentry_basic" ] || die "selftests not built; run 'make selftests' first"
+	cp "$top/selftests/run_migentry.sh" "$root/selftests/"
+	cp "$ko" "$root/selftests/migentry.ko"
+	for t in "$st"/migentry_*; do
+		case "$t" in *.*) continue ;; esac
+		cp "$t" "$root/selftests/"
+	done
+	;;
+run)
+	prog=${1:-}
+	[ -n "$prog" ] && [ -f "$prog" ] || die "run: PROG '$prog' is not a file"
+	shift
+	if file -L "$prog" 2> /dev/null | grep -q 'dynamically linked'; then
+		die "run: $prog is dynamically linked; the guest has no libc, build it with -static"
+	fi
+	cp "$prog" "$root/guest/prog"
+	chmod 755 "$root/guest/prog"
+	for a in "$@"; do printf '%s\n' "$a"; done > "$root/guest/args"
+	;;
+esac
+
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initramfs.cpio.gz"
+
+console=$out/console.log
+results=$out/results.log
+rm -f "$console" "$results"
+mem=${GUEST_MEM_MB:-1024}
+smp=${GUEST_SMP:-2}
+set +e
+timeout --foreground -k 10 "${GUEST_TIMEOUT:-1200}" qemu-system-x86_64 \
+	-accel tcg -machine pc -m $((2 * mem))M -smp "$smp" \
+	-object memory-backend-ram,id=mem0,size=${mem}M \
+	-object memory-backend-ram,id=mem1,size=${mem}M \
+	-numa node,nodeid=0,memdev=mem0,cpus=0-$((smp / 2 - 1)) \
+	-numa node,nodeid=1,memdev=mem1,cpus=$((smp / 2))-$((smp - 1)) \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-display none -monitor none -no-reboot \
+	-serial "file:$console" -serial "file:$results" \
+	-kernel "$bz" -initrd "$out/initramfs.cpio.gz" \
+	-append "console=ttyS0 rdinit=/init panic=-1 panic_on_warn=1 oops=panic loglevel=7" \
+	< /dev/null
+qrc=$?
+set -e
+
+case "$mode" in
+check)
+	exec python3 "$top/scripts/parse_results.py" --qemu-exit "$qrc" \
+		--console "$console" --results "$results"
+	;;
+run)
+	python3 "$top/scripts/parse_results.py" --qemu-exit "$qrc" --console "$console" \
+		--results "$results" --mode run
+	;;
+esac

@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build (or find in the cache) the Rust-enabled guest kernel and print its
+# tree on stdout.
+#
+# The tree is cached under $MIGENTRY_CACHE/kernel/<series>-<variant>-<key>,
+# where <key> hashes the Debian package version, the config fragment and the
+# toolchain (rustc, clang, bindgen). A tree whose key matches is reused as is.
+#
+# Usage: scripts/kernel.sh [--print-key]
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/common.sh"
+
+fragment=$top/selftests/config
+variant=${KERNEL_VARIANT:-stock}
+[ "$variant" = stock ] || die "unknown KERNEL_VARIANT=$variant (known: stock)"
+
+jobs=${JOBS:-$(nproc)}
+kmake=(make LLVM=1 "RUSTC=$RUSTC" "BINDGEN=$BINDGEN" "CLIPPY_DRIVER=$CLIPPY_DRIVER")
+
+tarball=$("$top/scripts/fetch-kernel.sh")
+pkgver=$(cat "$MIGENTRY_CACHE/src/VERSION")
+
+key=$({
+	echo "recipe 1"
+	echo "$pkgver"
+	cat "$fragment"
+	"$RUSTC" --version
+	clang --version | head -n1
+	"$BINDGEN" --version
+} | sha256sum | cut -c1-16)
+
+if [ "${1:-}" = --print-key ]; then
+	echo "$key"
+	exit 0
+fi
+
+base=$MIGENTRY_CACHE/kernel/$KERNEL_SERIES-$variant-$key
+kdir=$base/linux
+if [ -f "$base/built" ]; then
+	echo "$kdir"
+	exit 0
+fi
+
+note "building kernel $pkgver ($variant) in $base; this takes a while once"
+rm -rf "$base"
+mkdir -p "$base"
+tar -C "$base" -xf "$tarball"
+mv "$base/linux-source-$KERNEL_SERIES" "$kdir"
+log=$base/build.log
+
+(
+	cd "$kdir"
+	"${kmake[@]}" rustavailable
+	"${kmake[@]}" tinyconfig
+	scripts/kconfig/merge_config.sh -m .config "$fragment"
+	"${kmake[@]}" olddefconfig
+) > "$log" 2>&1 || {
+	tail -n 30 "$log" >&2
+	die "configuring the kernel failed; full log: $log"
+}
+
+missing=0
+while IFS= read -r line; do
+	case "$line" in
+	CONFIG_*=*)
+		if ! grep -qxF "$line" "$kdir/.config"; then
+			printf 'migentry: error: %s requested by selftests/config is not set in the final .config (got: %s)\n' \
+				"$line" "$(grep -E "^(# )?${line%%=*}[= ]" "$kdir/.config" || echo absent)" >&2
+			missing=1
+		fi
+		;;
+	esac
+done < "$fragment"
+[ "$missing" = 0 ] || die "kernel configuration incomplete (see above)"
+
+(
+	cd "$kdir"
+	"${kmake[@]}" -j"$jobs" bzImage modules
+	"${kmake[@]}" headers
+) >> "$log" 2>&1 || {
+	tail -n 40 "$log" >&2
+	die "kernel build failed; full log: $log"
+}
+
+echo "$key" > "$base/built"
+note "kernel ready: $kdir"
+echo "$kdir"

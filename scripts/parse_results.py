@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn the migentry guest's serial logs into a verdict.
+
+The guest writes the kernel console to one log and the output of its programs
+(kselftest TAP) to another. A run passes only if:
+
+- QEMU exited through isa-debug-exit with the code /init uses at its end,
+- /init printed its closing "migentry-guest: done" line,
+- the console shows no BUG, WARNING, Oops, panic, lockdep or sanitizer report,
+- every selftest binary printed a kselftest "# Totals:" line (check mode),
+- every KUnit suite printed its summary and agrees with its own case lines,
+- and nothing failed.
+
+Check mode ends with the line "N passed, N failed, N skipped". Run mode
+prints the program's output and exits with its status.
+"""
+
+import argparse
+import re
+import sys
+
+# isa-debug-exit maps a written value v to QEMU's exit status (v << 1) | 1;
+# /init writes 0x31 when it reaches its end.
+GUEST_DONE_EXIT = (0x31 << 1) | 1
+
+# Kernel reports that make a run fail whatever the tests said.
+BAD_CONSOLE = [
+    (re.compile(r"\bBUG:"), "BUG"),
+    (re.compile(r"\bWARNING:"), "WARNING"),
+    (re.compile(r"\bOops\b"), "Oops"),
+    (re.compile(r"Kernel panic"), "Kernel panic"),
+    (re.compile(r"general protection fault"), "general protection fault"),
+    (re.compile(r"possible (circular|recursive) locking"), "lockdep report"),
+    (re.compile(r"inconsistent lock state"), "lockdep report"),
+    (re.compile(r"suspicious RCU usage"), "lockdep report"),
+    (re.compile(r"\b(UBSAN|KASAN|KFENCE):"), "sanitizer report"),
+    (re.compile(r"Call Trace:"), "stack trace"),
+]
+
+TIMESTAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+KSFT_TOTALS = re.compile(
+    r"^(?:# )*# Totals: pass:(\d+) fail:(\d+) xfail:(\d+) xpass:(\d+) skip:(\d+) error:(\d+)"
+)
+KSFT_PLAN = re.compile(r"^1\.\.(\d+)\s*$")
+KSFT_RESULT = re.compile(r"^(not ok|ok) (\d+) selftests: (\S+): (\S+)(.*)$")
+KUNIT_SUBTEST = re.compile(r"^\s*# Subtest: (\S+)")
+KUNIT_CASE = re.compile(r"^    (not ok|ok) \d+ (\S+)(.*)$")
+KUNIT_SUITE_SUMMARY = re.compile(r"^# (\S+): pass:(\d+) fail:(\d+) skip:(\d+) total:(\d+)")
+KUNIT_SUITE_RESULT = re.compile(r"^(not ok|ok) \d+ (\S+)")
+DONE = re.compile(r"^migentry-guest: done rc=(\d+)")
+VM_RUN_EXIT = re.compile(r"^migentry-vm-run: exit (\d+)")
+
+
+class Verdict:
+    """Counts and problems collected from one guest run."""
+
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+        self.skipped = 0
+        self.problems = []
+
+    def problem(self, msg):
+        self.problems.append(msg)
+
+
+def read_lines(path):
+    try:
+        with open(path, "r", errors="replace") as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return None
+
+
+def check_console(lines, v):
+    """Scan the kernel console for reports and collect KUnit results."""
+    if lines is None:
+        v.problem("console log missing")
+        return
+    suites = {}
+    current = None
+    for raw in lines:
+        line = TIMESTAMP.sub("", raw.rstrip("\r"))
+        for pat, what in BAD_CONSOLE:
+            if pat.search(line):
+                v.problem(f"console: {what}: {line.strip()}")
+                break
+        m = KUNIT_SUBTEST.match(line)
+        if m:
+            current = m.group(1)
+            suites[current] = {"pass": 0, "fail": 0, "skip": 0, "summary": None, "result": None}
+            continue
+        if current is None:
+            continue
+        m = KUNIT_CASE.match(line)
+        if m:
+            if "# SKIP" in m.group(3):
+                suites[current]["skip"] += 1
+            elif m.group(1) == "ok":
+                suites[current]["pass"] += 1
+            else:
+                suites[current]["fail"] += 1
+                v.problem(f"kunit {current}: {m.group(2)} failed")
+            continue
+        m = KUNIT_SUITE_SUMMARY.match(line)
+        if m and m.group(1) in suites:
+            suites[m.group(1)]["summary"] = tuple(int(x) for x in m.group(2, 3, 4))
+            continue
+        m = KUNIT_SUITE_RESULT.match(line)
+        if m and m.group(2) in suites:
+            suites[m.group(2)]["result"] = m.group(1)
+            current = None
+    for name, s in suites.items():
+        counted = (s["pass"], s["fail"], s["skip"])
+        if s["result"] is None:
+            v.problem(f"kunit {name}: suite never finished")
+            v.failed += 1
+        elif s["summary"] is not None and s["summary"] != counted:
+            v.problem(f"kunit {name}: summary {s['summary']} disagrees with cases {counted}")
+            v.failed += 1
+        v.passed += s["pass"]
+        v.failed += s["fail"]
+        v.skipped += s["skip"]
+        print(f"kunit {name}: pass:{s['pass']} fail:{s['fail']} skip:{s['skip']}")
+
+
+def check_results(lines, v):
+    """Parse the kselftest wrapper's TAP and the harness binaries' totals."""
+    plan = None
+    results = []
+    totals = []
+    for raw in lines:
+        line = raw.rstrip("\r")
+        m = KSFT_PLAN.match(line)
+        if m and plan is None:
+            plan = int(m.group(1))
+            continue
+        m = KSFT_RESULT.match(line)
+        if m:
+            results.append((m.group(1), m.group(4), m.group(5)))
+            continue
+        m = KSFT_TOTALS.match(line)
+        if m:
+            totals.append(tuple(int(x) for x in m.groups()))
+    if plan is None:
+        v.problem("selftests: no TAP plan (the wrapper did not run)")
+        v.failed += 1
+        return
+    if len(results) != plan:
+        v.problem(f"selftests: plan says {plan} binaries, {len(results)} reported")
+        v.failed += plan - len(results) if plan > len(results) else 1
+    if len(totals) != len(results):
+        v.problem(f"selftests: {len(results)} binaries but {len(totals)} '# Totals' lines (a binary died?)")
+        v.failed += max(1, len(results) - len(totals))
+    for npass, nfail, xfail, xpass, nskip, nerr in totals:
+        v.passed += npass + xfail
+        v.failed += nfail + xpass + nerr
+        v.skipped += nskip
+    for status, name, rest in results:
+        if status == "not ok":
+            v.problem(f"selftests: {name} {rest.strip()}")
+        print(f"selftest {name}: {status}{rest}")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--console", required=True)
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--qemu-exit", type=int, required=True)
+    ap.add_argument("--mode", choices=["check", "run"], default="check")
+    args = ap.parse_args(argv)
+
+    v = Verdict()
+    if args.qemu_exit == 124 or args.qemu_exit == 137:
+        v.problem("guest timed out")
+    elif args.qemu_exit != GUEST_DONE_EXIT:
+        v.problem(f"QEMU exit status {args.qemu_exit}, want {GUEST_DONE_EXIT} (isa-debug-exit from /init)")
+
+    results = read_lines(args.results)
+    if results is None:
+        results = []
+        v.problem("results log missing")
+    if not any(DONE.match(l) for l in results):
+        v.problem("guest log truncated: no 'migentry-guest: done' line")
+
+    check_console(read_lines(args.console), v)
+
+    if args.mode == "run":
+        status = None
+        for line in results:
+            m = VM_RUN_EXIT.match(line)
+            if m:
+                status = int(m.group(1))
+            elif not line.startswith("migentry-guest: "):
+                print(line)
+        for p in v.problems:
+            print(f"vm-run: {p}", file=sys.stderr)
+        if v.problems or status is None:
+            return 1 if status in (None, 0) else status
+        return status
+
+    check_results(results, v)
+    for p in v.problems:
+        print(f"FAIL: {p}")
+    if v.problems and v.failed == 0:
+        v.failed = 1
+    print(f"{v.passed} passed, {v.failed} failed, {v.skipped} skipped")
+    return 0 if v.failed == 0 and not v.problems else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

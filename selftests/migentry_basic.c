@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * migentry_basic: the /dev/migentry device itself - it opens, INFO answers
+ * with sane values, and bad requests get precise errnos.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <uapi/migentry.h>
+
+#include "kselftest_harness.h"
+
+#define DEV_PATH "/dev/migentry"
+#define KNOWN_FEATURES (MIGENTRY_FEAT_UFFD_WP | MIGENTRY_FEAT_SOFT_DIRTY | \
+			MIGENTRY_FEAT_UFFD_RWP | MIGENTRY_FEAT_NUMA)
+
+FIXTURE(dev)
+{
+	int fd;
+};
+
+FIXTURE_SETUP(dev)
+{
+	self->fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", DEV_PATH, strerror(errno));
+}
+
+FIXTURE_TEARDOWN(dev)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(dev, info_fields_are_sane)
+{
+	struct migentry_info info;
+
+	memset(&info, 0xa5, sizeof(info));
+	info.size = sizeof(info);
+	ASSERT_EQ(0, ioctl(self->fd, MIGENTRY_IOC_INFO, &info));
+
+	EXPECT_EQ(sizeof(info), info.size);
+	EXPECT_EQ(MIGENTRY_ABI_VERSION, info.abi_version);
+	EXPECT_EQ(sysconf(_SC_PAGESIZE), info.page_size);
+	EXPECT_EQ(0, info.features & ~KNOWN_FEATURES);
+	EXPECT_EQ(0, info.reserved);
+	EXPECT_LE(1, info.nr_online_nodes);
+	if (!(info.features & MIGENTRY_FEAT_NUMA))
+		EXPECT_EQ(1, info.nr_online_nodes);
+	/* The guest kernel is built from selftests/config, which enables all of them. */
+	EXPECT_EQ(KNOWN_FEATURES, info.features);
+}
+
+TEST_F(dev, unknown_ioctl_is_enotty)
+{
+	struct migentry_info info = { .size = sizeof(info) };
+
+	/* Unknown command number in our magic. */
+	EXPECT_EQ(-1, ioctl(self->fd, _IOWR(MIGENTRY_IOC_MAGIC, 0x7f, struct migentry_info), &info));
+	EXPECT_EQ(ENOTTY, errno);
+	/* INFO's number with another direction or size is another command. */
+	EXPECT_EQ(-1, ioctl(self->fd, _IOR(MIGENTRY_IOC_MAGIC, 0x00, struct migentry_info), &info));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, _IOWR(MIGENTRY_IOC_MAGIC, 0x00, __u64), &info));
+	EXPECT_EQ(ENOTTY, errno);
+	/* Another driver's magic. */
+	EXPECT_EQ(-1, ioctl(self->fd, _IO('|', 0x80)));
+	EXPECT_EQ(ENOTTY, errno);
+}
+
+TEST_F(dev, wrong_size_is_einval)
+{
+	const __u64 sizes[] = { 0, 8, sizeof(struct migentry_info) - 1,
+				sizeof(struct migentry_info) + 1,
+				sizeof(struct migentry_info) + 8, 4096, ~0ULL };
+	struct migentry_info info;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		memset(&info, 0x5a, sizeof(info));
+		info.size = sizes[i];
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(self->fd, MIGENTRY_IOC_INFO, &info));
+		EXPECT_EQ(EINVAL, errno) TH_LOG("size %llu", (unsigned long long)sizes[i]);
+		/* Nothing is copied back on error. */
+		EXPECT_EQ(0x5a5a5a5au, info.abi_version);
+	}
+}
+
+TEST_F(dev, bad_pointer_is_efault)
+{
+	EXPECT_EQ(-1, ioctl(self->fd, MIGENTRY_IOC_INFO, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, MIGENTRY_IOC_INFO, (void *)-4096L));
+	EXPECT_EQ(EFAULT, errno);
+}
+
+TEST(device_node_is_root_only)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, stat(DEV_PATH, &st));
+	EXPECT_TRUE(S_ISCHR(st.st_mode));
+	EXPECT_EQ(0600, st.st_mode & 07777);
+	EXPECT_EQ(0, st.st_uid);
+}
+
+TEST(non_root_cannot_open)
+{
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, getuid()) TH_LOG("this test drops root itself; run it as root");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int fd;
+
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(10);
+		if (geteuid() != 65534)
+			_exit(11);
+		fd = open(DEV_PATH, O_RDWR);
+		if (fd >= 0)
+			_exit(12);
+		_exit(errno == EACCES ? 0 : 13);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("child: 10 drop failed, 12 open succeeded, 13 wrong errno");
+}
+
+TEST_HARNESS_MAIN
