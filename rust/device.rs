@@ -30,7 +30,7 @@ pub(crate) struct Migentry;
 ///
 /// The size is read first and checked against the struct this module was built with, so a
 /// caller built against another ABI version gets `EINVAL` and nothing else is read.
-fn read_arg<T: uapi::Sized64>(arg: usize) -> Result<T> {
+fn read_arg<T: uapi::SizedArg>(arg: usize) -> Result<T> {
     let mut sized = UserSlice::new(UserPtr::from_addr(arg), core::mem::size_of::<u64>()).reader();
     if sized.read::<u64>()? != T::SIZE {
         return Err(EINVAL);
@@ -41,7 +41,7 @@ fn read_arg<T: uapi::Sized64>(arg: usize) -> Result<T> {
 }
 
 /// Copies an ioctl result back to the caller's struct.
-fn write_arg<T: uapi::Sized64>(arg: usize, val: &T) -> Result {
+fn write_arg<T: uapi::SizedArg>(arg: usize, val: &T) -> Result {
     UserSlice::new(UserPtr::from_addr(arg), core::mem::size_of::<T>())
         .writer()
         .write(val)
@@ -53,8 +53,8 @@ impl Migentry {
         info.abi_version = uapi::ABI_VERSION;
         // CAST: `PAGE_SIZE` is 4096 on x86-64.
         info.page_size = PAGE_SIZE as u32;
-        info.features = ffi::features();
-        info.nr_online_nodes = ffi::nr_online_nodes();
+        info.features = ffi::migentry_features();
+        info.nr_online_nodes = ffi::migentry_nr_online_nodes();
         info.reserved = 0;
         write_arg(arg, &info)?;
         Ok(0)

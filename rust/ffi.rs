@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The module's C shim (`rust/migentry_shim.c`): raw declarations and their safe wrappers.
+//! The module's C shim (`rust/migentry_shim.c`): declarations and safe wrappers.
 //!
 //! bindgen does not run on a module's own C files, so the declarations are written by hand and
-//! must match `rust/migentry_shim.h`.
+//! must match `rust/migentry_shim.h`. Page-table entries cross the boundary as their `pteval_t`
+//! (`u64`).
 
-use kernel::prelude::*;
+use kernel::{
+    bindings,
+    prelude::*, //
+};
 
 /// One entry of the C layout table (`struct migentry_layout_field`).
 #[repr(C)]
@@ -16,10 +20,66 @@ struct LayoutField {
     value: usize,
 }
 
-extern "C" {
+/// `struct migentry_vma_facts`: what a restore needs to know about a VMA.
+#[repr(C)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub(crate) struct VmaFactsC {
+    /// `pgprot_val(vma->vm_page_prot)`.
+    pub(crate) page_prot: u64,
+    /// `VM_WRITE`.
+    pub(crate) write: u8,
+    /// `VM_SHARED`.
+    pub(crate) shared: u8,
+    /// `VM_SOFTDIRTY` (set means soft-dirty is *not* being tracked).
+    pub(crate) softdirty: u8,
+    /// `VM_UFFD_WP`.
+    pub(crate) uffd_wp: u8,
+    /// `VM_UFFD_RWP`.
+    pub(crate) uffd_rwp: u8,
+    /// `VM_SHADOW_STACK`.
+    pub(crate) shadow_stack: u8,
+    /// Zero.
+    pub(crate) reserved: [u8; 2],
+}
+
+// SAFETY: every function declared `safe` here is, in the C shim, a pure function of its integer
+// arguments (it reads and writes no memory beyond its own stack, takes no locks and cannot
+// fail), or reads a value the shim computed once at module init. The others take pointers and
+// are called from `unsafe` blocks that justify them.
+unsafe extern "C" {
     fn migentry_layout(len: *mut usize) -> *const LayoutField;
-    fn migentry_features() -> u64;
-    fn migentry_nr_online_nodes() -> u32;
+    pub(crate) safe fn migentry_features() -> u64;
+    pub(crate) safe fn migentry_nr_online_nodes() -> u32;
+    fn migentry_shim_init();
+    pub(crate) safe fn migentry_migration_ad() -> bool;
+
+    fn migentry_pte_decode(pte: u64, leaf: *mut u32, pfn: *mut u64) -> u32;
+    pub(crate) safe fn migentry_pfn_pte(pfn: u64, prot: u64) -> u64;
+    pub(crate) safe fn migentry_pte_mkold(pte: u64) -> u64;
+    pub(crate) safe fn migentry_pte_mkdirty(pte: u64) -> u64;
+    pub(crate) safe fn migentry_pte_mksoft_dirty(pte: u64) -> u64;
+    pub(crate) safe fn migentry_pte_clear_soft_dirty(pte: u64) -> u64;
+    pub(crate) safe fn migentry_pte_wrprotect(pte: u64) -> u64;
+    pub(crate) safe fn migentry_pte_mkuffd(pte: u64) -> u64;
+    pub(crate) safe fn migentry_pte_mkwrite(pte: u64, shadow_stack: bool) -> u64;
+    pub(crate) safe fn migentry_pte_mkprotnone(pte: u64) -> u64;
+    pub(crate) safe fn migentry_prot_private() -> u64;
+    pub(crate) safe fn migentry_prot_shared() -> u64;
+
+    pub(crate) safe fn migentry_mk_migration(leaf: u32, pfn: u64, young: bool, dirty: bool) -> u64;
+    pub(crate) safe fn migentry_migration_rekind(pte: u64, leaf: u32) -> u64;
+    pub(crate) safe fn migentry_swp_soft_dirty(pte: u64, set: bool) -> u64;
+    pub(crate) safe fn migentry_swp_uffd(pte: u64, set: bool) -> u64;
+
+    fn migentry_vma_facts(vma: *const c_void, out: *mut VmaFactsC);
+    fn migentry_ref_restore(
+        policy: u32,
+        swp_pte: u64,
+        vma: *const VmaFactsC,
+        folio_dirty: bool,
+        folio_anon: bool,
+        exclusive: *mut bool,
+    ) -> u64;
 }
 
 /// C's view of the layouts that `rust/layout.rs` checks, as `(name, value)` pairs.
@@ -37,14 +97,49 @@ pub(crate) fn layout_c() -> impl Iterator<Item = (&'static CStr, usize)> + Clone
     })
 }
 
-/// `MIGENTRY_FEAT_*` bits that the running kernel supports.
-pub(crate) fn features() -> u64 {
-    // SAFETY: a pure function of the kernel configuration.
-    unsafe { migentry_features() }
+/// Computes the shim's boot-time facts (whether migration entries carry A/D bits).
+pub(crate) fn init() {
+    // SAFETY: writes one static of the shim; called once from module init, before any other shim
+    // function runs.
+    unsafe { migentry_shim_init() }
 }
 
-/// Number of NUMA nodes online now.
-pub(crate) fn nr_online_nodes() -> u32 {
-    // SAFETY: reads the online node mask; callable from any context.
-    unsafe { migentry_nr_online_nodes() }
+/// Decodes a page-table entry value into `(MIGENTRY_PTE_* flags, MIGENTRY_LEAF_* kind, pfn)`.
+pub(crate) fn pte_decode(pte: u64) -> (u32, u32, u64) {
+    let mut leaf = 0u32;
+    let mut pfn = 0u64;
+    // SAFETY: the shim writes only through the two valid pointers it is given.
+    let flags = unsafe { migentry_pte_decode(pte, &mut leaf, &mut pfn) };
+    (flags, leaf, pfn)
+}
+
+/// Fills VMA facts from a VMA.
+///
+/// # Safety
+///
+/// `vma` must point at a VMA that stays valid for the call (the caller holds the mmap lock or
+/// the VMA lock).
+pub(crate) unsafe fn vma_facts(vma: *const bindings::vm_area_struct) -> VmaFactsC {
+    let mut out = VmaFactsC::default();
+    // SAFETY: the caller guarantees `vma` is valid; `out` is a valid local.
+    unsafe { migentry_vma_facts(vma.cast(), &mut out) };
+    out
+}
+
+/// Runs one of the C reference restores; returns the PTE value and whether the mapping would be
+/// added as exclusive (`RMAP_EXCLUSIVE`).
+pub(crate) fn ref_restore(
+    policy: u32,
+    swp_pte: u64,
+    vma: &VmaFactsC,
+    folio_dirty: bool,
+    folio_anon: bool,
+) -> (u64, bool) {
+    let mut exclusive = false;
+    // SAFETY: `vma` is a valid reference and `exclusive` a valid local; the reference functions
+    // only compute on values.
+    let pte = unsafe {
+        migentry_ref_restore(policy, swp_pte, vma, folio_dirty, folio_anon, &mut exclusive)
+    };
+    (pte, exclusive)
 }

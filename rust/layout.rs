@@ -82,7 +82,7 @@ pub(crate) fn check() -> Result {
 
     for (name, rust) in RUST_LAYOUT {
         match c_table.clone().find(|(n, _)| n == name) {
-            Some((_, c)) if c == rust => {}
+            Some((_, c)) if c == *rust => {}
             Some((_, c)) => {
                 pr_err!(
                     "layout guard: {:?} is {} in C but {} in Rust\n",
@@ -99,7 +99,7 @@ pub(crate) fn check() -> Result {
         }
     }
     for (name, _) in c_table {
-        if !RUST_LAYOUT.iter().any(|(n, _)| n == name) {
+        if !RUST_LAYOUT.iter().any(|(n, _)| *n == name) {
             pr_err!("layout guard: {:?} has no Rust counterpart\n", name);
             bad += 1;
         }

@@ -35,6 +35,7 @@ struct MigentryModule {
 impl kernel::InPlaceModule for MigentryModule {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
         pin_init::pin_init_scope(|| {
+            ffi::init();
             layout::check()?;
             let options = MiscDeviceOptions { name: c"migentry" };
             Ok(try_pin_init!(Self {

@@ -2,10 +2,12 @@
 /*
  * C half of migentry. See migentry_shim.h.
  */
+#include <linux/leafops.h>
 #include <linux/mm.h>
 #include <linux/nodemask.h>
 #include <linux/sched.h>
 #include <linux/stddef.h>
+#include <linux/swapops.h>
 #include <uapi/migentry.h>
 
 #include "migentry_shim.h"
@@ -58,4 +60,347 @@ u64 migentry_features(void)
 u32 migentry_nr_online_nodes(void)
 {
 	return num_online_nodes();
+}
+
+/*
+ * Whether migration entries carry the A/D bits. The kernel keeps this in
+ * swap_migration_ad_supported, which is not exported, so it is recomputed
+ * here the way mm/swapfile.c and arch/x86/mm/init.c do at boot: the largest
+ * swap offset a PTE can hold must cover the PFN plus the two A/D bits. On a
+ * CPU with the L1TF bug the kernel lowers that limit unless l1tf=off; the
+ * mitigation state is not visible to modules, so the limit is assumed on.
+ */
+static bool migentry_mig_ad;
+
+void migentry_shim_init(void)
+{
+#ifdef CONFIG_MIGRATION
+	swp_entry_t entry = __pte_to_swp_entry(softleaf_to_pte(swp_entry(0, ~0UL)));
+	unsigned long long max;
+
+	/* generic_max_swapfile_size() */
+	entry = swp_entry(__swp_type(entry), __swp_offset(entry));
+	max = swp_offset(entry) + 1;
+	if (boot_cpu_has_bug(X86_BUG_L1TF))
+		max = min_t(unsigned long long, max,
+			    l1tf_pfn_limit() << (PAGE_SHIFT - SWP_OFFSET_FIRST_BIT));
+	migentry_mig_ad = max >= (1ULL << SWP_MIG_TOTAL_BITS);
+#endif
+}
+
+bool migentry_migration_ad(void)
+{
+	return migentry_mig_ad;
+}
+
+static bool mig_young(softleaf_t entry)
+{
+	return migentry_mig_ad ? swp_offset(entry) & SWP_MIG_YOUNG : false;
+}
+
+static bool mig_dirty(softleaf_t entry)
+{
+	return migentry_mig_ad ? swp_offset(entry) & SWP_MIG_DIRTY : false;
+}
+
+static u32 leaf_kind(softleaf_t entry)
+{
+	switch (softleaf_type(entry)) {
+	case SOFTLEAF_NONE:
+		return MIGENTRY_LEAF_NONE;
+	case SOFTLEAF_SWAP:
+		return MIGENTRY_LEAF_SWAP;
+	case SOFTLEAF_MIGRATION_READ:
+		return MIGENTRY_LEAF_MIGRATION_READ;
+	case SOFTLEAF_MIGRATION_READ_EXCLUSIVE:
+		return MIGENTRY_LEAF_MIGRATION_READ_EXCLUSIVE;
+	case SOFTLEAF_MIGRATION_WRITE:
+		return MIGENTRY_LEAF_MIGRATION_WRITE;
+	case SOFTLEAF_DEVICE_PRIVATE_READ:
+		return MIGENTRY_LEAF_DEVICE_PRIVATE_READ;
+	case SOFTLEAF_DEVICE_PRIVATE_WRITE:
+		return MIGENTRY_LEAF_DEVICE_PRIVATE_WRITE;
+	case SOFTLEAF_DEVICE_EXCLUSIVE:
+		return MIGENTRY_LEAF_DEVICE_EXCLUSIVE;
+	case SOFTLEAF_HWPOISON:
+		return MIGENTRY_LEAF_HWPOISON;
+	case SOFTLEAF_MARKER:
+		return MIGENTRY_LEAF_MARKER;
+	}
+	return MIGENTRY_LEAF_NONE;
+}
+
+u32 migentry_pte_decode(u64 val, u32 *leaf, u64 *pfn)
+{
+	pte_t pte = __pte(val);
+	softleaf_t entry;
+	u32 f = 0;
+
+	*pfn = 0;
+	if (pte_none(pte)) {
+		*leaf = MIGENTRY_LEAF_NONE;
+		return 0;
+	}
+	if (pte_present(pte)) {
+		*leaf = MIGENTRY_LEAF_PRESENT;
+		*pfn = pte_pfn(pte);
+		f |= MIGENTRY_PTE_PRESENT;
+		if (pte_write(pte))
+			f |= MIGENTRY_PTE_WRITE;
+		if (pte_dirty(pte))
+			f |= MIGENTRY_PTE_DIRTY;
+		if (pte_young(pte))
+			f |= MIGENTRY_PTE_YOUNG;
+		if (pte_soft_dirty(pte))
+			f |= MIGENTRY_PTE_SOFT_DIRTY;
+		if (pte_uffd(pte))
+			f |= MIGENTRY_PTE_UFFD;
+		if (pte_special(pte))
+			f |= MIGENTRY_PTE_SPECIAL;
+		if (pte_protnone(pte))
+			f |= MIGENTRY_PTE_PROTNONE;
+		return f;
+	}
+
+	entry = softleaf_from_pte(pte);
+	*leaf = leaf_kind(entry);
+	if (softleaf_has_pfn(entry))
+		*pfn = softleaf_to_pfn(entry);
+	if (softleaf_is_migration(entry)) {
+		if (mig_young(entry))
+			f |= MIGENTRY_PTE_YOUNG;
+		if (mig_dirty(entry))
+			f |= MIGENTRY_PTE_DIRTY;
+	}
+	if (pte_swp_soft_dirty(pte))
+		f |= MIGENTRY_PTE_SOFT_DIRTY;
+	if (pte_swp_uffd(pte))
+		f |= MIGENTRY_PTE_UFFD;
+	return f;
+}
+
+u64 migentry_pfn_pte(u64 pfn, u64 prot)
+{
+	return pte_val(pfn_pte(pfn, __pgprot(prot)));
+}
+
+u64 migentry_pte_mkold(u64 pte)
+{
+	return pte_val(pte_mkold(__pte(pte)));
+}
+
+u64 migentry_pte_mkdirty(u64 pte)
+{
+	return pte_val(pte_mkdirty(__pte(pte)));
+}
+
+u64 migentry_pte_mksoft_dirty(u64 pte)
+{
+	return pte_val(pte_mksoft_dirty(__pte(pte)));
+}
+
+u64 migentry_pte_clear_soft_dirty(u64 pte)
+{
+	return pte_val(pte_clear_soft_dirty(__pte(pte)));
+}
+
+u64 migentry_pte_wrprotect(u64 pte)
+{
+	return pte_val(pte_wrprotect(__pte(pte)));
+}
+
+u64 migentry_pte_mkuffd(u64 pte)
+{
+	return pte_val(pte_mkuffd(__pte(pte)));
+}
+
+/*
+ * x86's pte_mkwrite(pte, vma) (arch/x86/mm/pgtable.c) is not exported; this is
+ * the same logic with the VMA reduced to the one fact it reads.
+ */
+static pte_t mkwrite(pte_t pte, bool shadow_stack)
+{
+	if (shadow_stack)
+		return pte_mkwrite_shstk(pte);
+	return pte_clear_saveddirty(pte_mkwrite_novma(pte));
+}
+
+u64 migentry_pte_mkwrite(u64 pte, bool shadow_stack)
+{
+	return pte_val(mkwrite(__pte(pte), shadow_stack));
+}
+
+u64 migentry_pte_mkprotnone(u64 pte)
+{
+	return pte_val(pte_modify(__pte(pte), PAGE_NONE));
+}
+
+u64 migentry_prot_private(void)
+{
+	return pgprot_val(PAGE_COPY);
+}
+
+u64 migentry_prot_shared(void)
+{
+	return pgprot_val(PAGE_SHARED);
+}
+
+static softleaf_t mk_migration(u32 leaf, unsigned long offset)
+{
+	switch (leaf) {
+	case MIGENTRY_LEAF_MIGRATION_WRITE:
+		return make_writable_migration_entry(offset);
+	case MIGENTRY_LEAF_MIGRATION_READ_EXCLUSIVE:
+		return make_readable_exclusive_migration_entry(offset);
+	default:
+		return make_readable_migration_entry(offset);
+	}
+}
+
+u64 migentry_mk_migration(u32 leaf, u64 pfn, bool young, bool dirty)
+{
+	unsigned long offset = pfn;
+
+	if (migentry_mig_ad && young)
+		offset |= SWP_MIG_YOUNG;
+	if (migentry_mig_ad && dirty)
+		offset |= SWP_MIG_DIRTY;
+	return pte_val(softleaf_to_pte(mk_migration(leaf, offset)));
+}
+
+/* New kind, same offset (PFN and A/D) and swap-PTE bits. */
+u64 migentry_migration_rekind(u64 val, u32 leaf)
+{
+	pte_t old = __pte(val);
+	pte_t pte = softleaf_to_pte(mk_migration(leaf, swp_offset(softleaf_from_pte(old))));
+
+	if (pte_swp_soft_dirty(old))
+		pte = pte_swp_mksoft_dirty(pte);
+	if (pte_swp_uffd(old))
+		pte = pte_swp_mkuffd(pte);
+	return pte_val(pte);
+}
+
+u64 migentry_swp_soft_dirty(u64 pte, bool set)
+{
+	return pte_val(set ? pte_swp_mksoft_dirty(__pte(pte)) :
+			     pte_swp_clear_soft_dirty(__pte(pte)));
+}
+
+u64 migentry_swp_uffd(u64 pte, bool set)
+{
+	return pte_val(set ? pte_swp_mkuffd(__pte(pte)) : pte_swp_clear_uffd(__pte(pte)));
+}
+
+void migentry_vma_facts(const struct vm_area_struct *vma, struct migentry_vma_facts *out)
+{
+	vm_flags_t flags = READ_ONCE(vma->vm_flags);
+
+	memset(out, 0, sizeof(*out));
+	out->page_prot = pgprot_val(READ_ONCE(vma->vm_page_prot));
+	out->write = !!(flags & VM_WRITE);
+	out->shared = !!(flags & VM_SHARED);
+	out->softdirty = !!(flags & VM_SOFTDIRTY);
+	out->uffd_wp = !!(flags & VM_UFFD_WP);
+	out->uffd_rwp = !!(flags & VM_UFFD_RWP);
+	out->shadow_stack = !!(flags & VM_SHADOW_STACK);
+}
+
+/* C references ---------------------------------------------------------- */
+
+/*
+ * Linux 7.3, mm/migrate.c remove_migration_pte(), the part that turns a
+ * migration entry into the PTE to install, for an order-0 folio that is not
+ * hugetlb, not device-private and not mapped to the shared zeropage.
+ */
+static pte_t ref_upstream(pte_t old_pte, const struct migentry_vma_facts *vma,
+			  bool folio_dirty, bool folio_anon, bool *exclusive)
+{
+	softleaf_t entry = softleaf_from_pte(old_pte);
+	pte_t pte;
+
+	pte = pfn_pte(softleaf_to_pfn(entry), __pgprot(vma->page_prot));
+	if (!mig_young(entry))
+		pte = pte_mkold(pte);
+	if (folio_dirty && mig_dirty(entry))
+		pte = pte_mkdirty(pte);
+	if (pte_swp_soft_dirty(old_pte))
+		pte = pte_mksoft_dirty(pte);
+	else
+		pte = pte_clear_soft_dirty(pte);
+
+	if (softleaf_is_migration_write(entry))
+		pte = mkwrite(pte, vma->shadow_stack);
+	else if (pte_swp_uffd(old_pte))
+		pte = pte_mkuffd(pte);
+
+	if (pte_swp_uffd(old_pte) && IS_ENABLED(CONFIG_ARCH_HAS_PTE_PROTNONE) && vma->uffd_rwp)
+		pte = pte_modify(pte, PAGE_NONE);
+
+	*exclusive = folio_anon && !softleaf_is_migration_read(entry);
+	return pte;
+}
+
+/*
+ * vm_page_prot as v6.1 computed it: vma_wants_writenotify() did not yet list
+ * userfaultfd_wp() (added by 51d3d5eb74ff for v6.2), so a shared writable
+ * VMA whose only reason for write-notify is uffd-wp kept _PAGE_RW.
+ */
+static pgprot_t ref_v61_page_prot(const struct migentry_vma_facts *vma)
+{
+	bool tracking = pgtable_supports_soft_dirty() && !vma->softdirty;
+
+	if (vma->shared && vma->write && vma->uffd_wp && !tracking)
+		return __pgprot(vma->page_prot | _PAGE_RW);
+	return __pgprot(vma->page_prot);
+}
+
+/*
+ * v6.1 (x86), mm/migrate.c remove_migration_pte(), with the x86 helpers of
+ * that release: pte_mkdirty() set D and soft-dirty with no SavedDirty,
+ * pte_mkuffd_wp() set the bit without write-protecting (until f1eb1bacfba9,
+ * v6.3), maybe_mkwrite() checked VM_WRITE, soft-dirty was only ever set, and
+ * there was no uffd RWP. With peterx_v3 the non-Write branch write-protects
+ * first, as the dropped v3 patch (Nov 2022) did.
+ */
+static pte_t ref_v61(pte_t old_pte, const struct migentry_vma_facts *vma,
+		     bool folio_dirty, bool folio_anon, bool peterx_v3, bool *exclusive)
+{
+	softleaf_t entry = softleaf_from_pte(old_pte);
+	pte_t pte;
+
+	pte = pfn_pte(softleaf_to_pfn(entry), ref_v61_page_prot(vma));
+	if (pte_swp_soft_dirty(old_pte))
+		pte = pte_set_flags(pte, _PAGE_SOFT_DIRTY);
+	if (!mig_young(entry))
+		pte = pte_clear_flags(pte, _PAGE_ACCESSED);
+	if (folio_dirty && mig_dirty(entry))
+		pte = pte_set_flags(pte, _PAGE_DIRTY | _PAGE_SOFT_DIRTY);
+
+	if (softleaf_is_migration_write(entry)) {
+		if (vma->write)
+			pte = pte_set_flags(pte, _PAGE_RW);
+	} else if (peterx_v3) {
+		pte = pte_clear_flags(pte, _PAGE_RW);
+	}
+	if (pte_swp_uffd(old_pte) && (peterx_v3 || !softleaf_is_migration_write(entry)))
+		pte = pte_set_flags(pte, _PAGE_UFFD);
+
+	*exclusive = folio_anon && !softleaf_is_migration_read(entry);
+	return pte;
+}
+
+u64 migentry_ref_restore(u32 policy, u64 swp_pte, const struct migentry_vma_facts *vma,
+			 bool folio_dirty, bool folio_anon, bool *exclusive)
+{
+	pte_t old = __pte(swp_pte);
+
+	switch (policy) {
+	case MIGENTRY_POLICY_PRE_6_2:
+		return pte_val(ref_v61(old, vma, folio_dirty, folio_anon, false, exclusive));
+	case MIGENTRY_POLICY_PETERX_V3:
+		return pte_val(ref_v61(old, vma, folio_dirty, folio_anon, true, exclusive));
+	default:
+		return pte_val(ref_upstream(old, vma, folio_dirty, folio_anon, exclusive));
+	}
 }

@@ -21,5 +21,52 @@ const struct migentry_layout_field *migentry_layout(size_t *len);
 
 u64 migentry_features(void);
 u32 migentry_nr_online_nodes(void);
+void migentry_shim_init(void);
+bool migentry_migration_ad(void);
+
+/*
+ * Page-table entry values. pte_t travels as its pteval_t (u64) so that both
+ * sides agree on the ABI without bindgen.
+ */
+u32 migentry_pte_decode(u64 pte, u32 *leaf, u64 *pfn);
+u64 migentry_pfn_pte(u64 pfn, u64 prot);
+u64 migentry_pte_mkold(u64 pte);
+u64 migentry_pte_mkdirty(u64 pte);
+u64 migentry_pte_mksoft_dirty(u64 pte);
+u64 migentry_pte_clear_soft_dirty(u64 pte);
+u64 migentry_pte_wrprotect(u64 pte);
+u64 migentry_pte_mkuffd(u64 pte);
+u64 migentry_pte_mkwrite(u64 pte, bool shadow_stack);
+u64 migentry_pte_mkprotnone(u64 pte);
+u64 migentry_prot_private(void);
+u64 migentry_prot_shared(void);
+
+/* Migration entries (softleaf), as non-present PTE values. */
+u64 migentry_mk_migration(u32 leaf, u64 pfn, bool young, bool dirty);
+u64 migentry_migration_rekind(u64 pte, u32 leaf);
+u64 migentry_swp_soft_dirty(u64 pte, bool set);
+u64 migentry_swp_uffd(u64 pte, bool set);
+
+/*
+ * What a restore needs to know about a VMA. Filled from a real VMA by
+ * migentry_vma_facts() or built directly by the differential test.
+ */
+struct migentry_vma_facts {
+	u64 page_prot;		/* pgprot_val(vma->vm_page_prot) */
+	u8 write;		/* VM_WRITE */
+	u8 shared;		/* VM_SHARED */
+	u8 softdirty;		/* VM_SOFTDIRTY (set = not tracking) */
+	u8 uffd_wp;		/* VM_UFFD_WP */
+	u8 uffd_rwp;		/* VM_UFFD_RWP */
+	u8 shadow_stack;	/* VM_SHADOW_STACK */
+	u8 reserved[2];
+};
+
+struct vm_area_struct;
+void migentry_vma_facts(const struct vm_area_struct *vma, struct migentry_vma_facts *out);
+
+u64 migentry_ref_restore(u32 policy, u64 swp_pte,
+			 const struct migentry_vma_facts *vma,
+			 bool folio_dirty, bool folio_anon, bool *exclusive);
 
 #endif /* MIGENTRY_SHIM_H */

@@ -47,9 +47,9 @@ unsafe impl AsBytes for Info {}
 pub(crate) const IOC_INFO: u32 = _IOWR::<Info>(IOC_MAGIC, 0x00);
 
 /// Structs that start with the `__u64 size` field of the extensible-struct convention.
-pub(crate) trait Sized64: FromBytes + AsBytes {
+pub(crate) trait SizedArg: FromBytes + AsBytes + Sized {
     /// The only `size` value this ABI version accepts.
     const SIZE: u64 = core::mem::size_of::<Self>() as u64;
 }
 
-impl Sized64 for Info {}
+impl SizedArg for Info {}
