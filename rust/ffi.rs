@@ -61,10 +61,12 @@ unsafe extern "C" {
     pub(crate) safe fn migentry_pte_clear_soft_dirty(pte: u64) -> u64;
     pub(crate) safe fn migentry_pte_wrprotect(pte: u64) -> u64;
     pub(crate) safe fn migentry_pte_mkuffd(pte: u64) -> u64;
+    pub(crate) safe fn migentry_pte_clear_uffd(pte: u64) -> u64;
     pub(crate) safe fn migentry_pte_mkwrite(pte: u64, shadow_stack: bool) -> u64;
     pub(crate) safe fn migentry_pte_mkprotnone(pte: u64) -> u64;
     pub(crate) safe fn migentry_prot_private() -> u64;
     pub(crate) safe fn migentry_prot_shared() -> u64;
+    pub(crate) safe fn migentry_prot_writable(prot: u64) -> bool;
 
     pub(crate) safe fn migentry_mk_migration(leaf: u32, pfn: u64, young: bool, dirty: bool) -> u64;
     pub(crate) safe fn migentry_migration_rekind(pte: u64, leaf: u32) -> u64;

@@ -3,7 +3,8 @@
 //! migentry: typed migration-entry restore, checked against the kernel through `/dev/migentry`.
 //!
 //! The crate is split into an abstraction layer that holds every `unsafe` block and every call
-//! into the C shim (`ffi`, `layout`, `uapi`), and logic built on it that holds none (`device`).
+//! into the C shim (`ffi`, `layout`, `uapi`, `pte`, `softleaf`, `vma`, `reference`), and logic
+//! built on it that holds none (`restore`, `device`, the tests).
 
 use kernel::{
     miscdevice::{
@@ -16,7 +17,13 @@ use kernel::{
 mod device;
 mod ffi;
 mod layout;
+mod pte;
+mod reference;
+mod restore;
+mod restore_test;
+mod softleaf;
 mod uapi;
+mod vma;
 
 module! {
     type: MigentryModule,

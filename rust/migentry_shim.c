@@ -214,6 +214,11 @@ u64 migentry_pte_mkuffd(u64 pte)
 	return pte_val(pte_mkuffd(__pte(pte)));
 }
 
+u64 migentry_pte_clear_uffd(u64 pte)
+{
+	return pte_val(pte_clear_uffd(__pte(pte)));
+}
+
 /*
  * x86's pte_mkwrite(pte, vma) (arch/x86/mm/pgtable.c) is not exported; this is
  * the same logic with the VMA reduced to the one fact it reads.
@@ -245,6 +250,11 @@ u64 migentry_prot_shared(void)
 	return pgprot_val(PAGE_SHARED);
 }
 
+bool migentry_prot_writable(u64 prot)
+{
+	return prot & _PAGE_RW;
+}
+
 static softleaf_t mk_migration(u32 leaf, unsigned long offset)
 {
 	switch (leaf) {
@@ -268,7 +278,10 @@ u64 migentry_mk_migration(u32 leaf, u64 pfn, bool young, bool dirty)
 	return pte_val(softleaf_to_pte(mk_migration(leaf, offset)));
 }
 
-/* New kind, same offset (PFN and A/D) and swap-PTE bits. */
+/*
+ * New kind, same offset (PFN and A/D) and soft-dirty bit, as
+ * change_pte_range() (mm/mprotect.c) rebuilds a migration entry.
+ */
 u64 migentry_migration_rekind(u64 val, u32 leaf)
 {
 	pte_t old = __pte(val);
@@ -276,8 +289,6 @@ u64 migentry_migration_rekind(u64 val, u32 leaf)
 
 	if (pte_swp_soft_dirty(old))
 		pte = pte_swp_mksoft_dirty(pte);
-	if (pte_swp_uffd(old))
-		pte = pte_swp_mkuffd(pte);
 	return pte_val(pte);
 }
 

@@ -36,10 +36,12 @@ u64 migentry_pte_mksoft_dirty(u64 pte);
 u64 migentry_pte_clear_soft_dirty(u64 pte);
 u64 migentry_pte_wrprotect(u64 pte);
 u64 migentry_pte_mkuffd(u64 pte);
+u64 migentry_pte_clear_uffd(u64 pte);
 u64 migentry_pte_mkwrite(u64 pte, bool shadow_stack);
 u64 migentry_pte_mkprotnone(u64 pte);
 u64 migentry_prot_private(void);
 u64 migentry_prot_shared(void);
+bool migentry_prot_writable(u64 prot);
 
 /* Migration entries (softleaf), as non-present PTE values. */
 u64 migentry_mk_migration(u32 leaf, u64 pfn, bool young, bool dirty);

@@ -16,6 +16,29 @@ use kernel::{
 /// `MIGENTRY_ABI_VERSION`.
 pub(crate) const ABI_VERSION: u32 = 1;
 
+/// `MIGENTRY_FEAT_UFFD_WP`.
+pub(crate) const FEAT_UFFD_WP: u64 = 1 << 0;
+/// `MIGENTRY_FEAT_SOFT_DIRTY`.
+pub(crate) const FEAT_SOFT_DIRTY: u64 = 1 << 1;
+/// `MIGENTRY_FEAT_UFFD_RWP`.
+pub(crate) const FEAT_UFFD_RWP: u64 = 1 << 2;
+/// `MIGENTRY_FEAT_NUMA`.
+pub(crate) const FEAT_NUMA: u64 = 1 << 3;
+
+/// `MIGENTRY_POLICY_*`: who decides the restored PTE.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u32)]
+pub(crate) enum Policy {
+    /// migentry's typed restore.
+    Typed = 0,
+    /// Linux 7.3 `remove_migration_pte()`.
+    Upstream = 1,
+    /// v6.1, before write-notify for uffd-wp VMAs.
+    Pre62 = 2,
+    /// v6.1 with Peter Xu's unmerged v3 fix.
+    PeterxV3 = 3,
+}
+
 /// `MIGENTRY_IOC_MAGIC`.
 const IOC_MAGIC: u32 = 0xBE;
 

@@ -30,11 +30,12 @@ CONSOLE_CLEAN = """\
 [    2.100001] 1..1
 [    2.100002]     KTAP version 1
 [    2.100003]     # Subtest: migentry_restore
-[    2.100004]     # module: migentry
+[    2.100004]     # speed: normal
 [    2.100005]     1..3
 [    2.100100]     ok 1 differential_matrix
 [    2.100200]     ok 2 entry_from_present
 [    2.100300]     ok 3 needs_numa # SKIP one node
+[    2.100050] migentry: # migentry differential: 12288 cases, 5376 documented divergences, 0 unexpected
 [    2.100400] # migentry_restore: pass:2 fail:0 skip:1 total:3
 [    2.100500] # Totals: pass:2 fail:0 skip:1 total:3
 [    2.100600] ok 1 migentry_restore
@@ -94,6 +95,7 @@ class CleanRun(unittest.TestCase):
     def test_clean_run_passes_and_counts_kunit_and_selftests(self):
         rc, out = run(CONSOLE_CLEAN, RESULTS_CLEAN)
         self.assertEqual(rc, 0, out)
+        self.assertIn("# migentry differential: 12288 cases", out)
         # 2 KUnit passes + 3 + 1 selftest passes; 1 KUnit skip + 1 selftest skip.
         self.assertEqual(last_line(out), "6 passed, 0 failed, 2 skipped")
 

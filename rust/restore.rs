@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The migration-entry restore: which PTE replaces a migration entry once the folio is back.
+//!
+//! This is the PTE-level part of `remove_migration_pte()` in
+//! [`mm/migrate.c`](srctree/mm/migrate.c) (Linux 7.3), for an order-0 folio that is neither
+//! hugetlb, device-private, nor mapped to the shared zeropage. Rmap, mlock and cache
+//! maintenance stay with the caller.
+//!
+//! The point of the typed version: **write permission is a value that must be earned**. The
+//! restored PTE starts write-protected whatever `vm_page_prot` says; it becomes writable only by
+//! spending a [`WriteGrant`], and a grant can only be minted from a [`MigrationEntry<Write>`]
+//! when the VMA allows writing, the entry carries no uffd bit, and no soft-dirty write-fault is
+//! pending. A Read or ReadExclusive entry has no way to ask for a grant at all, and the uffd bit
+//! can only be put on a write-protected PTE ([`Pte::mkuffd`]).
+//!
+//! # The C steps and their typed counterparts
+//!
+//! | 7.3 C (`remove_migration_pte()`)                            | typed                                      |
+//! |-------------------------------------------------------------|--------------------------------------------|
+//! | `entry = softleaf_from_pte(old_pte)`                        | [`AnyMigrationEntry::from_raw`] (kind → type) |
+//! | `pte = mk_pte(new, READ_ONCE(vma->vm_page_prot))`           | [`Pte::from_pfn_prot`]: same, then write-protected |
+//! | `if (!softleaf_is_migration_young(entry)) pte_mkold`        | [`Pte::mkold`], same condition             |
+//! | `if (folio_test_dirty && softleaf_is_migration_dirty) pte_mkdirty` | [`Pte::mkdirty`], same condition    |
+//! | `pte_swp_soft_dirty(old) ? pte_mksoft_dirty : pte_clear_soft_dirty` | [`Pte::with_soft_dirty`]          |
+//! | `if (softleaf_is_migration_write) pte_mkwrite(pte, vma)`    | `Write` only: [`WriteGrant::mint`], then [`Pte::mkwrite`] |
+//! | `else if (pte_swp_uffd(old)) pte_mkuffd`                    | [`Pte::mkuffd`] whenever the entry has the uffd bit and no grant was spent |
+//! | `if (pte_swp_uffd(old) && userfaultfd_rwp(vma)) pte_modify(PAGE_NONE)` | [`Pte::into_protnone`] on the uffd PTE |
+//! | `if (anon && !softleaf_is_migration_read) RMAP_EXCLUSIVE`   | [`Restored::exclusive`], same rule          |
+//!
+//! # Where the typed result differs from 7.3, on purpose
+//!
+//! The differential KUnit test (`rust/restore_test.rs`) checks every combination of inputs and
+//! asserts that the results differ from the C reference in exactly these cases:
+//!
+//! 1. **Read / ReadExclusive entry, `vm_page_prot` with `_PAGE_RW`, no uffd bit.** C keeps
+//!    `_PAGE_RW` from `vm_page_prot` (shmem, memfd and shared anon mappings without write-notify;
+//!    David Hildenbrand's VMA-merge case in Nov 2022). Typed: write-protected. A page that was
+//!    read-only before migration stays read-only; the next write takes the fault the kernel
+//!    would have taken without the migration. Result: C's PTE with `pte_wrprotect()` applied.
+//! 2. **Write entry in a VMA without `VM_WRITE`.** C calls `pte_mkwrite()` unconditionally
+//!    (since 717f95b494ac it relies on mprotect() having downgraded the entry). Typed:
+//!    write-protected, because the grant checks the VMA. Result: C's PTE, write-protected.
+//! 3. **Write entry whose soft-dirty write-fault is pending**: the VMA tracks soft-dirty
+//!    (`VM_SOFTDIRTY` clear) and the entry's soft-dirty bit is clear, which `clear_refs` produces
+//!    when it runs while the page is under migration (`clear_soft_dirty()` leaves a Write entry
+//!    Write). C restores it writable with soft-dirty clear, so the next write is never recorded.
+//!    Typed: write-protected, so that write faults and sets soft-dirty (as `do_swap_page()`
+//!    does with `pte_needs_soft_dirty_wp()`). Result: C's PTE, write-protected.
+//! 4. **Write entry with the uffd bit** (mprotect/`UFFDIO_WRITEPROTECT` never leave one, and
+//!    page_table_check would WARN on its PTE). C's `else if` drops the uffd bit and restores
+//!    writable (or `PAGE_NONE` without the bit under RWP). Typed: uffd write-protected, under
+//!    RWP also `PAGE_NONE`. The protection the user asked for is never dropped.
+//!
+//! In every other case the typed PTE is bit-for-bit the C one. (`VM_SHADOW_STACK` is carried
+//! through a grant as C's `pte_mkwrite()` does; it is outside the differential matrix.)
+
+use crate::{
+    pte::{
+        Pte,
+        UffdProtected,
+        Writable,
+        WriteProtected, //
+    },
+    softleaf::{
+        Access,
+        AnyMigrationEntry,
+        EntryBits,
+        MigrationEntry,
+        Read,
+        ReadExclusive,
+        Write, //
+    },
+    vma::VmaFacts,
+};
+
+/// What the restore needs to know about the folio.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub(crate) struct FolioFacts {
+    /// `folio_test_dirty()`.
+    pub(crate) dirty: bool,
+    /// `folio_test_anon()`.
+    pub(crate) anon: bool,
+}
+
+/// Why a [`MigrationEntry<Write>`] got no [`WriteGrant`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum NoGrant {
+    /// The VMA lacks `VM_WRITE`.
+    VmaNotWritable,
+    /// The entry carries the uffd bit: the user asked to see the next write.
+    Uffd,
+    /// The VMA tracks soft-dirty and the entry's soft-dirty bit is clear: the next write must
+    /// fault so that it is recorded.
+    SoftDirtyPending,
+}
+
+/// Permission to make one restored PTE writable.
+///
+/// # Invariants
+///
+/// Only [`WriteGrant::mint`] creates one, for a [`MigrationEntry<Write>`] without the uffd bit,
+/// in a VMA with `VM_WRITE`, where soft-dirty is not tracked or the entry is soft-dirty.
+#[derive(Debug)]
+pub(crate) struct WriteGrant {
+    shadow_stack: bool,
+}
+
+impl WriteGrant {
+    /// Mints a grant for restoring `entry` writable in `vma`, or says why not.
+    pub(crate) fn mint(entry: &MigrationEntry<Write>, vma: &VmaFacts) -> Result<Self, NoGrant> {
+        let bits = entry.bits();
+        if !vma.flags().write {
+            return Err(NoGrant::VmaNotWritable);
+        }
+        if bits.uffd {
+            return Err(NoGrant::Uffd);
+        }
+        if vma.soft_dirty_tracking() && !bits.soft_dirty {
+            return Err(NoGrant::SoftDirtyPending);
+        }
+        // INVARIANT: all three conditions were just checked.
+        Ok(Self {
+            shadow_stack: vma.flags().shadow_stack,
+        })
+    }
+
+    /// Whether the write permission is the shadow-stack kind (`VM_SHADOW_STACK`).
+    pub(crate) fn shadow_stack(&self) -> bool {
+        self.shadow_stack
+    }
+}
+
+/// A restored PTE, by what the next write does.
+#[derive(PartialEq, Eq, Debug)]
+pub(crate) enum RestoredPte {
+    /// The next write goes through.
+    Writable(Pte<Writable>),
+    /// The next write faults in the kernel (COW, write-notify, soft-dirty).
+    WriteProtected(Pte<WriteProtected>),
+    /// The next write is reported to userfaultfd (or, under RWP, any access).
+    Uffd(Pte<UffdProtected>),
+}
+
+impl RestoredPte {
+    /// The PTE value to install.
+    pub(crate) fn val(&self) -> u64 {
+        match self {
+            Self::Writable(p) => p.val(),
+            Self::WriteProtected(p) => p.val(),
+            Self::Uffd(p) => p.val(),
+        }
+    }
+}
+
+/// The outcome of a restore.
+#[derive(PartialEq, Eq, Debug)]
+pub(crate) struct Restored {
+    /// The PTE to install.
+    pub(crate) pte: RestoredPte,
+    /// Whether the mapping is added as exclusive (`RMAP_EXCLUSIVE`).
+    pub(crate) exclusive: bool,
+    /// For a Write entry restored write-protected: why.
+    pub(crate) refused: Option<NoGrant>,
+}
+
+/// Restoring a migration entry of one kind.
+pub(crate) trait Restore {
+    /// The PTE to install in place of `self` in `vma`, for a folio described by `folio`.
+    fn restore(self, vma: &VmaFacts, folio: FolioFacts) -> Restored;
+}
+
+/// The steps every kind shares: the PTE from `vm_page_prot` (write-protected), young, dirty
+/// and exact soft-dirty.
+fn common<A: Access>(
+    entry: &MigrationEntry<A>,
+    vma: &VmaFacts,
+    folio: FolioFacts,
+) -> (Pte<WriteProtected>, EntryBits) {
+    let bits = entry.bits();
+    let mut pte = Pte::from_pfn_prot(entry.pfn(), vma.page_prot());
+    if !bits.young {
+        pte = pte.mkold();
+    }
+    if folio.dirty && bits.dirty {
+        pte = pte.mkdirty();
+    }
+    (pte.with_soft_dirty(bits.soft_dirty), bits)
+}
+
+/// A write-protected PTE, with the uffd bit (and, under RWP, `PAGE_NONE`) if the entry had it.
+fn protected(pte: Pte<WriteProtected>, bits: EntryBits, vma: &VmaFacts) -> RestoredPte {
+    if !bits.uffd {
+        return RestoredPte::WriteProtected(pte);
+    }
+    let pte = pte.mkuffd();
+    if vma.flags().uffd_rwp {
+        RestoredPte::Uffd(pte.into_protnone())
+    } else {
+        RestoredPte::Uffd(pte)
+    }
+}
+
+impl Restore for MigrationEntry<Read> {
+    fn restore(self, vma: &VmaFacts, folio: FolioFacts) -> Restored {
+        let (pte, bits) = common(&self, vma, folio);
+        Restored {
+            pte: protected(pte, bits, vma),
+            exclusive: false,
+            refused: None,
+        }
+    }
+}
+
+impl Restore for MigrationEntry<ReadExclusive> {
+    fn restore(self, vma: &VmaFacts, folio: FolioFacts) -> Restored {
+        let (pte, bits) = common(&self, vma, folio);
+        Restored {
+            pte: protected(pte, bits, vma),
+            exclusive: folio.anon,
+            refused: None,
+        }
+    }
+}
+
+impl Restore for MigrationEntry<Write> {
+    fn restore(self, vma: &VmaFacts, folio: FolioFacts) -> Restored {
+        let (pte, bits) = common(&self, vma, folio);
+        let (pte, refused) = match WriteGrant::mint(&self, vma) {
+            Ok(grant) => (RestoredPte::Writable(pte.mkwrite(grant)), None),
+            Err(why) => (protected(pte, bits, vma), Some(why)),
+        };
+        Restored {
+            pte,
+            exclusive: folio.anon,
+            refused,
+        }
+    }
+}
+
+impl Restore for AnyMigrationEntry {
+    fn restore(self, vma: &VmaFacts, folio: FolioFacts) -> Restored {
+        match self {
+            Self::Read(e) => e.restore(vma, folio),
+            Self::ReadExclusive(e) => e.restore(vma, folio),
+            Self::Write(e) => e.restore(vma, folio),
+        }
+    }
+}
