@@ -12,6 +12,7 @@ use kernel::{
     },
     page::PAGE_SIZE,
     prelude::*,
+    transmute::AsBytes,
     uaccess::{
         UserPtr,
         UserSlice, //
@@ -20,7 +21,9 @@ use kernel::{
 
 use crate::{
     ffi,
-    uapi, //
+    ops,
+    uapi,
+    vma::MmapWriteGuard, //
 };
 
 /// State of one open file of `/dev/migentry`; the device keeps none yet.
@@ -47,7 +50,115 @@ fn write_arg<T: uapi::SizedArg>(arg: usize, val: &T) -> Result {
         .write(val)
 }
 
+/// A checked `struct migentry_range`: the range is page-aligned, non-empty, does not overflow,
+/// has at most `MIGENTRY_MAX_PAGES` pages, and the record array can hold one record per page.
+struct RangeReq {
+    arg: uapi::Range,
+    pages: usize,
+}
+
+impl RangeReq {
+    fn read(arg: usize, known_flags: u64) -> Result<Self> {
+        let a: uapi::Range = read_arg(arg)?;
+        if a.flags & !known_flags != 0 {
+            return Err(EINVAL);
+        }
+        let addr = usize::try_from(a.addr).map_err(|_| EINVAL)?;
+        let len = usize::try_from(a.len).map_err(|_| EINVAL)?;
+        if len == 0 || addr % PAGE_SIZE != 0 || len % PAGE_SIZE != 0 {
+            return Err(EINVAL);
+        }
+        addr.checked_add(len).ok_or(EINVAL)?;
+        let pages = len / PAGE_SIZE;
+        if pages > uapi::MAX_PAGES {
+            return Err(E2BIG);
+        }
+        if a.nr_records < pages as u64 {
+            return Err(ENOSPC);
+        }
+        Ok(Self { arg: a, pages })
+    }
+
+    fn addr(&self) -> usize {
+        // CAST: checked to fit in `read()`.
+        self.arg.addr as usize
+    }
+
+    fn len(&self) -> usize {
+        self.pages * PAGE_SIZE
+    }
+
+    /// Copies `records` to the user's array and `nr_done` back into the argument.
+    fn finish(mut self, arg: usize, records: &[uapi::Record]) -> Result<isize> {
+        let bytes = records.as_bytes();
+        // CAST: `u64` and `usize` are the same size on x86-64.
+        let ptr = UserPtr::from_addr(self.arg.records as usize);
+        UserSlice::new(ptr, bytes.len())
+            .writer()
+            .write_slice(bytes)?;
+        self.arg.nr_done = records.len() as u64;
+        write_arg(arg, &self.arg)?;
+        Ok(0)
+    }
+}
+
 impl Migentry {
+    fn read_pte(arg: usize) -> Result<isize> {
+        let mut req = RangeReq::read(arg, 0)?;
+        let admin = ffi::migentry_capable_sys_admin();
+        let mut records = KVec::with_capacity(req.pages, GFP_KERNEL)?;
+        let task = kernel::current!();
+        let mm = task.mm().ok_or(EFAULT)?;
+        {
+            let guard = MmapWriteGuard::lock(mm);
+            let vma = guard.vma(req.addr()).ok_or(EFAULT)?;
+            req.arg.vma_flags = ops::vma_flags(&vma);
+            vma.walk_ptes(req.addr(), req.len(), |slot| {
+                records
+                    .push_within_capacity(ops::read(slot, admin))
+                    .map_err(|_| ENOSPC)
+            })?;
+        }
+        req.finish(arg, &records)
+    }
+
+    /// ROUNDTRIP (`install`) or EVALUATE.
+    fn migrate(arg: usize, install: bool) -> Result<isize> {
+        let known = uapi::RT_CLEAR_SOFT_DIRTY | uapi::RT_WRPROTECT | uapi::RT_UFFD_WP;
+        let mut req = RangeReq::read(arg, known)?;
+        if install && !ffi::migentry_tlb_flush_supported() {
+            return Err(EOPNOTSUPP);
+        }
+        let inject = ops::Inject {
+            clear_soft_dirty: req.arg.flags & uapi::RT_CLEAR_SOFT_DIRTY != 0,
+            wrprotect: req.arg.flags & uapi::RT_WRPROTECT != 0,
+            uffd_wp: req.arg.flags & uapi::RT_UFFD_WP != 0,
+        };
+        let admin = ffi::migentry_capable_sys_admin();
+        let mut records = KVec::with_capacity(req.pages, GFP_KERNEL)?;
+        let task = kernel::current!();
+        let mm = task.mm().ok_or(EFAULT)?;
+        {
+            let guard = MmapWriteGuard::lock(mm);
+            let vma = guard.vma(req.addr()).ok_or(EFAULT)?;
+            if inject.uffd_wp && !vma.facts().flags().uffd_wp {
+                return Err(EINVAL);
+            }
+            let facts = *vma.facts();
+            req.arg.vma_flags = ops::vma_flags(&vma);
+            let walked = vma.walk_ptes(req.addr(), req.len(), |slot| {
+                let rec = ops::migrate(slot, &facts, inject, install, admin)?;
+                records.push_within_capacity(rec).map_err(|_| ENOSPC)
+            });
+            // Flush even after a partial walk: some PTEs may have lost write permission.
+            if install && !records.is_empty() {
+                vma.flush_tlb()?;
+            }
+            walked?;
+        }
+        req.finish(arg, &records)
+    }
+
     fn info(arg: usize) -> Result<isize> {
         let mut info: uapi::Info = read_arg(arg)?;
         info.abi_version = uapi::ABI_VERSION;
@@ -74,6 +185,9 @@ impl MiscDevice for Migentry {
         // another struct size gets `ENOTTY` here rather than a short copy.
         match cmd {
             uapi::IOC_INFO => Self::info(arg),
+            uapi::IOC_READ_PTE => Self::read_pte(arg),
+            uapi::IOC_ROUNDTRIP => Self::migrate(arg, true),
+            uapi::IOC_EVALUATE => Self::migrate(arg, false),
             _ => Err(ENOTTY),
         }
     }

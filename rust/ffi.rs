@@ -11,6 +11,24 @@ use kernel::{
     prelude::*, //
 };
 
+/// `struct migentry_folio_facts`.
+#[repr(C)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub(crate) struct FolioFactsC {
+    /// `folio_ref_count()`.
+    pub(crate) refcount: u32,
+    /// `folio_mapcount()`.
+    pub(crate) mapcount: u32,
+    /// `folio_test_anon()`.
+    pub(crate) anon: u8,
+    /// `folio_test_dirty()`.
+    pub(crate) dirty: u8,
+    /// `PageAnonExclusive()`.
+    pub(crate) anon_exclusive: u8,
+    /// `folio_test_large()`.
+    pub(crate) large: u8,
+}
+
 /// One entry of the C layout table (`struct migentry_layout_field`).
 #[repr(C)]
 struct LayoutField {
@@ -38,18 +56,23 @@ pub(crate) struct VmaFactsC {
     pub(crate) uffd_rwp: u8,
     /// `VM_SHADOW_STACK`.
     pub(crate) shadow_stack: u8,
-    /// Zero.
-    pub(crate) reserved: [u8; 2],
+    /// `VM_HUGETLB`, `VM_PFNMAP` or `VM_IO`: not handled by migentry.
+    pub(crate) unsupported: u8,
+    /// `vma_is_anonymous()`.
+    pub(crate) anon: u8,
 }
 
-// SAFETY: every function declared `safe` here is, in the C shim, a pure function of its integer
+// Soundness of the `safe` declarations: every function declared `safe` here is, in the C shim, a pure function of its integer
 // arguments (it reads and writes no memory beyond its own stack, takes no locks and cannot
-// fail), or reads a value the shim computed once at module init. The others take pointers and
-// are called from `unsafe` blocks that justify them.
+// fail), reads a value the shim computed once at module init, or asks about the current task
+// (`capable()`), which is valid in any process context. The others take pointers and are called
+// from `unsafe` blocks that justify them.
 unsafe extern "C" {
     fn migentry_layout(len: *mut usize) -> *const LayoutField;
     pub(crate) safe fn migentry_features() -> u64;
     pub(crate) safe fn migentry_nr_online_nodes() -> u32;
+    pub(crate) safe fn migentry_capable_sys_admin() -> bool;
+    pub(crate) safe fn migentry_tlb_flush_supported() -> bool;
     fn migentry_shim_init();
     pub(crate) safe fn migentry_migration_ad() -> bool;
 
@@ -74,6 +97,20 @@ unsafe extern "C" {
     pub(crate) safe fn migentry_swp_uffd(pte: u64, set: bool) -> u64;
 
     fn migentry_vma_facts(vma: *const c_void, out: *mut VmaFactsC);
+    pub(crate) fn migentry_mmap_write_lock(mm: *mut c_void);
+    pub(crate) fn migentry_mmap_write_unlock(mm: *mut c_void);
+    pub(crate) fn migentry_vma_start_write(vma: *mut c_void);
+    pub(crate) fn migentry_check_tables(mm: *mut c_void, start: usize, end: usize) -> c_int;
+    pub(crate) fn migentry_ptep_get(ptep: *mut c_void) -> u64;
+    pub(crate) fn migentry_folio_facts(pfn: u64, out: *mut FolioFactsC) -> c_int;
+    pub(crate) fn migentry_folio_mark_dirty(pfn: u64);
+    pub(crate) fn migentry_flush_tlb_mm(mm: *mut c_void) -> c_int;
+    pub(crate) fn migentry_ptep_get_and_clear(
+        mm: *mut c_void,
+        addr: usize,
+        ptep: *mut c_void,
+    ) -> u64;
+    pub(crate) fn migentry_set_pte_at(mm: *mut c_void, addr: usize, ptep: *mut c_void, pte: u64);
     fn migentry_ref_restore(
         policy: u32,
         swp_pte: u64,
@@ -141,7 +178,14 @@ pub(crate) fn ref_restore(
     // SAFETY: `vma` is a valid reference and `exclusive` a valid local; the reference functions
     // only compute on values.
     let pte = unsafe {
-        migentry_ref_restore(policy, swp_pte, vma, folio_dirty, folio_anon, &mut exclusive)
+        migentry_ref_restore(
+            policy,
+            swp_pte,
+            vma,
+            folio_dirty,
+            folio_anon,
+            &mut exclusive,
+        )
     };
     (pte, exclusive)
 }

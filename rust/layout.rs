@@ -63,14 +63,34 @@ const RUST_LAYOUT: &[(&CStr, usize)] = &[
         offset_of!(bindings::vm_area_struct, vm_ops),
     ),
     (c"sizeof migentry_info", size_of::<uapi::Info>()),
-    (
-        c"migentry_info.features",
-        offset_of!(uapi::Info, features),
-    ),
+    (c"migentry_info.features", offset_of!(uapi::Info, features)),
     (
         c"migentry_info.nr_online_nodes",
         offset_of!(uapi::Info, nr_online_nodes),
     ),
+    (c"sizeof migentry_pte_state", size_of::<uapi::PteState>()),
+    (c"sizeof migentry_record", size_of::<uapi::Record>()),
+    (c"migentry_record.after", offset_of!(uapi::Record, after)),
+    (c"sizeof migentry_range", size_of::<uapi::Range>()),
+    (c"migentry_range.nr_done", offset_of!(uapi::Range, nr_done)),
+    (
+        c"migentry_range.vma_flags",
+        offset_of!(uapi::Range, vma_flags),
+    ),
+    (
+        c"sizeof migentry_folio_facts",
+        size_of::<ffi::FolioFactsC>(),
+    ),
+    (
+        c"migentry_folio_facts.large",
+        offset_of!(ffi::FolioFactsC, large),
+    ),
+    (c"sizeof migentry_vma_facts", size_of::<ffi::VmaFactsC>()),
+    (
+        c"migentry_vma_facts.shadow_stack",
+        offset_of!(ffi::VmaFactsC, shadow_stack),
+    ),
+    (c"migentry_vma_facts.anon", offset_of!(ffi::VmaFactsC, anon)),
 ];
 
 /// Compares the Rust and C layout tables; logs every difference.

@@ -3,7 +3,8 @@
 //! migentry: typed migration-entry restore, checked against the kernel through `/dev/migentry`.
 //!
 //! The crate is split into an abstraction layer that holds every `unsafe` block and every call
-//! into the C shim (`ffi`, `layout`, `uapi`, `pte`, `softleaf`, `vma`, `reference`), and logic
+//! into the C shim (`ffi`, `layout`, `uapi`, `pte`, `softleaf`, `vma`, `pte_slot`, `reference`),
+//! and logic
 //! built on it that holds none (`restore`, `device`, the tests).
 
 use kernel::{
@@ -17,7 +18,9 @@ use kernel::{
 mod device;
 mod ffi;
 mod layout;
+mod ops;
 mod pte;
+mod pte_slot;
 mod reference;
 mod restore;
 mod restore_test;

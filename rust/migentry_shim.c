@@ -4,6 +4,11 @@
  */
 #include <linux/leafops.h>
 #include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/pgtable.h>
+#include <linux/smp.h>
+#include <asm/tlbflush.h>
+#include <linux/capability.h>
 #include <linux/nodemask.h>
 #include <linux/sched.h>
 #include <linux/stddef.h>
@@ -33,6 +38,17 @@ static const struct migentry_layout_field migentry_layout_c[] = {
 	SIZE(migentry_info),
 	FIELD(migentry_info, features),
 	FIELD(migentry_info, nr_online_nodes),
+	SIZE(migentry_pte_state),
+	SIZE(migentry_record),
+	FIELD(migentry_record, after),
+	SIZE(migentry_range),
+	FIELD(migentry_range, nr_done),
+	FIELD(migentry_range, vma_flags),
+	SIZE(migentry_folio_facts),
+	FIELD(migentry_folio_facts, large),
+	SIZE(migentry_vma_facts),
+	FIELD(migentry_vma_facts, shadow_stack),
+	FIELD(migentry_vma_facts, anon),
 };
 
 const struct migentry_layout_field *migentry_layout(size_t *len)
@@ -60,6 +76,11 @@ u64 migentry_features(void)
 u32 migentry_nr_online_nodes(void)
 {
 	return num_online_nodes();
+}
+
+bool migentry_capable_sys_admin(void)
+{
+	return capable(CAP_SYS_ADMIN);
 }
 
 /*
@@ -315,6 +336,153 @@ void migentry_vma_facts(const struct vm_area_struct *vma, struct migentry_vma_fa
 	out->uffd_wp = !!(flags & VM_UFFD_WP);
 	out->uffd_rwp = !!(flags & VM_UFFD_RWP);
 	out->shadow_stack = !!(flags & VM_SHADOW_STACK);
+	out->unsupported = !!(flags & (VM_HUGETLB | VM_PFNMAP | VM_IO | VM_MIXEDMAP));
+	out->anon = vma_is_anonymous((struct vm_area_struct *)vma);
+}
+
+/* Locking and page tables -------------------------------------------------- */
+
+void migentry_mmap_write_lock(struct mm_struct *mm)
+{
+	mmap_write_lock(mm);
+}
+
+void migentry_mmap_write_unlock(struct mm_struct *mm)
+{
+	mmap_write_unlock(mm);
+}
+
+void migentry_vma_start_write(struct vm_area_struct *vma)
+{
+	vma_start_write(vma);
+}
+
+/*
+ * apply_to_page_range() WARNs (and, at PUD level, BUGs) on a leaf entry above
+ * PTE level, and "repairs" a non-table entry it calls bad. Refuse the range
+ * unless every upper-level entry it covers is either none or a page table.
+ * The caller holds the mmap lock for writing and has write-locked the VMA,
+ * so no fault, khugepaged collapse or UFFDIO_* ioctl can install a huge
+ * entry until it lets go; a THP split by rmap only turns a leaf into a table.
+ */
+int migentry_check_tables(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	unsigned long addr, next;
+
+	for (addr = start; addr < end; addr = next) {
+		pgd_t *pgd = pgd_offset(mm, addr);
+		p4d_t *p4d;
+		pud_t *pud;
+		pmd_t *pmd;
+		pmd_t pmdval;
+
+		next = pmd_addr_end(addr, end);
+		if (pgd_none(*pgd))
+			continue;
+		if (pgd_bad(*pgd))
+			return -EOPNOTSUPP;
+		p4d = p4d_offset(pgd, addr);
+		if (p4d_none(*p4d))
+			continue;
+		if (p4d_leaf(*p4d) || p4d_bad(*p4d))
+			return -EOPNOTSUPP;
+		pud = pud_offset(p4d, addr);
+		if (pud_none(*pud))
+			continue;
+		if (!pud_present(*pud) || pud_leaf(*pud) || pud_bad(*pud))
+			return -EOPNOTSUPP;
+		pmd = pmd_offset(pud, addr);
+		pmdval = pmdp_get(pmd);
+		if (pmd_none(pmdval))
+			continue;
+		if (!pmd_present(pmdval) || pmd_leaf(pmdval) || pmd_bad(pmdval))
+			return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+u64 migentry_ptep_get(pte_t *ptep)
+{
+	return pte_val(ptep_get(ptep));
+}
+
+u64 migentry_ptep_get_and_clear(struct mm_struct *mm, unsigned long addr, pte_t *ptep)
+{
+	return pte_val(ptep_get_and_clear(mm, addr, ptep));
+}
+
+void migentry_set_pte_at(struct mm_struct *mm, unsigned long addr, pte_t *ptep, u64 pte)
+{
+	set_pte_at(mm, addr, ptep, __pte(pte));
+}
+
+/* Folios and the TLB ------------------------------------------------------ */
+
+/*
+ * The caller holds the page-table lock of a present, non-special user PTE
+ * that maps pfn, so the folio is mapped and referenced and cannot go away.
+ */
+int migentry_folio_facts(u64 pfn, struct migentry_folio_facts *out)
+{
+	struct page *page;
+	struct folio *folio;
+
+	if (!pfn_valid(pfn))
+		return -EINVAL;
+	page = pfn_to_page(pfn);
+	folio = page_folio(page);
+	out->refcount = folio_ref_count(folio);
+	out->mapcount = folio_mapcount(folio);
+	out->anon = folio_test_anon(folio);
+	out->dirty = folio_test_dirty(folio);
+	out->anon_exclusive = folio_test_anon(folio) && PageAnonExclusive(page);
+	out->large = folio_test_large(folio);
+	return 0;
+}
+
+/*
+ * As try_to_migrate_one() does before it replaces a dirty PTE, so that the
+ * dirtiness survives the entry (zap_present_folio_ptes() calls it under the
+ * page-table lock too).
+ */
+void migentry_folio_mark_dirty(u64 pfn)
+{
+	folio_mark_dirty(page_folio(pfn_to_page(pfn)));
+}
+
+static void flush_local(void *unused)
+{
+	/*
+	 * Reloading CR3 drops every non-global translation of the current
+	 * address-space ID. Other ASIDs that cached the mm are flushed by
+	 * switch_mm() when it sees the bumped tlb_gen.
+	 */
+	native_write_cr3(__native_read_cr3());
+}
+
+/*
+ * flush_tlb_mm_range() is not exported, and asm/tlbflush.h hides its helpers
+ * (inc_mm_tlb_gen() among them) from modules. This is the whole-mm flush it
+ * would do, for the x86 configurations migentry supports: bump the mm's TLB
+ * generation, which makes switch_mm() flush any other address-space ID that
+ * still caches the mm, then reload CR3 on every CPU that has the mm loaded.
+ * With page-table isolation the user ASID would need flushing too, through
+ * per-CPU state modules cannot reach: refused.
+ */
+bool migentry_tlb_flush_supported(void)
+{
+	return !boot_cpu_has(X86_FEATURE_PTI);
+}
+
+int migentry_flush_tlb_mm(struct mm_struct *mm)
+{
+	if (!migentry_tlb_flush_supported())
+		return -EOPNOTSUPP;
+	atomic64_inc_return(&mm->context.tlb_gen);
+	preempt_disable();
+	on_each_cpu_mask(mm_cpumask(mm), flush_local, NULL, true);
+	preempt_enable();
+	return 0;
 }
 
 /* C references ---------------------------------------------------------- */

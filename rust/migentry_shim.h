@@ -21,6 +21,7 @@ const struct migentry_layout_field *migentry_layout(size_t *len);
 
 u64 migentry_features(void);
 u32 migentry_nr_online_nodes(void);
+bool migentry_capable_sys_admin(void);
 void migentry_shim_init(void);
 bool migentry_migration_ad(void);
 
@@ -61,10 +62,36 @@ struct migentry_vma_facts {
 	u8 uffd_wp;		/* VM_UFFD_WP */
 	u8 uffd_rwp;		/* VM_UFFD_RWP */
 	u8 shadow_stack;	/* VM_SHADOW_STACK */
-	u8 reserved[2];
+	u8 unsupported;		/* VM_HUGETLB, VM_PFNMAP or VM_IO: not handled */
+	u8 anon;		/* vma_is_anonymous() */
 };
 
+struct mm_struct;
 struct vm_area_struct;
+
+void migentry_mmap_write_lock(struct mm_struct *mm);
+void migentry_mmap_write_unlock(struct mm_struct *mm);
+void migentry_vma_start_write(struct vm_area_struct *vma);
+int migentry_check_tables(struct mm_struct *mm, unsigned long start, unsigned long end);
+u64 migentry_ptep_get(pte_t *ptep);
+u64 migentry_ptep_get_and_clear(struct mm_struct *mm, unsigned long addr, pte_t *ptep);
+void migentry_set_pte_at(struct mm_struct *mm, unsigned long addr, pte_t *ptep, u64 pte);
+
+/* The folio mapped by a present PTE, as seen under its page-table lock. */
+struct migentry_folio_facts {
+	u32 refcount;		/* folio_ref_count() */
+	u32 mapcount;		/* folio_mapcount() */
+	u8 anon;		/* folio_test_anon() */
+	u8 dirty;		/* folio_test_dirty() */
+	u8 anon_exclusive;	/* PageAnonExclusive() of the page */
+	u8 large;		/* folio_test_large() */
+};
+
+int migentry_folio_facts(u64 pfn, struct migentry_folio_facts *out);
+void migentry_folio_mark_dirty(u64 pfn);
+bool migentry_tlb_flush_supported(void);
+int migentry_flush_tlb_mm(struct mm_struct *mm);
+
 void migentry_vma_facts(const struct vm_area_struct *vma, struct migentry_vma_facts *out);
 
 u64 migentry_ref_restore(u32 policy, u64 swp_pte,

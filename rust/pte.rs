@@ -127,7 +127,7 @@ impl RawPte {
 }
 
 mod private {
-    pub trait Sealed {}
+    pub(crate) trait Sealed {}
 }
 
 /// Whether, and why not, a present PTE may be written through. Implemented by [`Writable`],
@@ -174,11 +174,6 @@ impl<W: WriteState> Pte<W> {
     #[inline]
     pub(crate) fn val(&self) -> u64 {
         self.val
-    }
-
-    /// Decodes the entry.
-    pub(crate) fn decode(&self) -> Decoded {
-        RawPte(self.val).decode()
     }
 
     /// `pte_mkold()`: clears the accessed bit.

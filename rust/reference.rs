@@ -26,8 +26,18 @@ pub(crate) struct RefResult {
 }
 
 /// Runs the C reference `policy` (not [`Policy::Typed`]) on the migration entry `entry_val`.
-pub(crate) fn restore(policy: Policy, entry_val: u64, vma: &VmaFacts, folio: FolioFacts) -> RefResult {
-    let (val, exclusive) =
-        ffi::ref_restore(policy as u32, entry_val, vma.as_c(), folio.dirty, folio.anon);
+pub(crate) fn restore(
+    policy: Policy,
+    entry_val: u64,
+    vma: &VmaFacts,
+    folio: FolioFacts,
+) -> RefResult {
+    let (val, exclusive) = ffi::ref_restore(
+        policy as u32,
+        entry_val,
+        vma.as_c(),
+        folio.dirty,
+        folio.anon,
+    );
     RefResult { val, exclusive }
 }

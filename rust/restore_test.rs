@@ -319,7 +319,8 @@ mod tests {
         let prot = ffi::migentry_prot_private();
         let bits = EntryBits::default();
         let restore = |b: EntryBits, f: VmaFlags| {
-            AnyMigrationEntry::Write(MigrationEntry::new(PFN, b)).restore(&VmaFacts::new(f, prot), folio)
+            AnyMigrationEntry::Write(MigrationEntry::new(PFN, b))
+                .restore(&VmaFacts::new(f, prot), folio)
         };
 
         let r = restore(bits, rw);
@@ -333,13 +334,34 @@ mod tests {
         assert_eq!(r.refused, Some(NoGrant::Uffd));
         assert!(matches!(r.pte, RestoredPte::Uffd(_)));
 
-        let r = restore(bits, VmaFlags { softdirty: false, ..rw });
+        let r = restore(
+            bits,
+            VmaFlags {
+                softdirty: false,
+                ..rw
+            },
+        );
         assert_eq!(r.refused, Some(NoGrant::SoftDirtyPending));
-        let r = restore(EntryBits { soft_dirty: true, ..bits }, VmaFlags { softdirty: false, ..rw });
+        let r = restore(
+            EntryBits {
+                soft_dirty: true,
+                ..bits
+            },
+            VmaFlags {
+                softdirty: false,
+                ..rw
+            },
+        );
         assert_eq!(r.refused, None);
 
         // uffd RWP: the uffd PTE becomes PAGE_NONE.
-        let r = restore(EntryBits { uffd: true, ..bits }, VmaFlags { uffd_rwp: true, ..rw });
+        let r = restore(
+            EntryBits { uffd: true, ..bits },
+            VmaFlags {
+                uffd_rwp: true,
+                ..rw
+            },
+        );
         let f = flags(r.pte.val());
         assert!(f.has(PteFlags::PROTNONE | PteFlags::UFFD));
         assert!(!f.has(PteFlags::WRITE));

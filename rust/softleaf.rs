@@ -24,7 +24,7 @@ use crate::{
 };
 
 mod private {
-    pub trait Sealed {}
+    pub(crate) trait Sealed {}
 }
 
 /// The access kind of a migration entry. Implemented by [`Read`], [`ReadExclusive`] and

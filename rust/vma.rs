@@ -4,12 +4,20 @@
 //!
 //! C header: [`include/linux/mm.h`](srctree/include/linux/mm.h)
 //!
-//! [`VmaView`] borrows a [`VmaRef`], which the kernel crate only hands out from a lock guard
-//! (`MmapReadGuard::vma_lookup()`), so the view cannot outlive the mmap lock. [`VmaFacts`] is the
-//! plain value the restore computes with; the differential test also builds it directly to cover
-//! every combination.
+//! [`VmaView`] is only handed out by [`MmapWriteGuard::vma`] and borrows the guard, so a view
+//! cannot outlive the mmap lock. [`VmaFacts`] is the plain value the restore computes with; the
+//! differential test also builds it directly to cover every combination.
 
-use kernel::mm::virt::VmaRef;
+use core::marker::PhantomData;
+
+use kernel::{
+    bindings,
+    error::Result,
+    mm::{
+        virt::VmaRef,
+        MmWithUser, //
+    },
+};
 
 use crate::{
     ffi,
@@ -50,7 +58,8 @@ impl VmaFacts {
             uffd_wp: flags.uffd_wp.into(),
             uffd_rwp: flags.uffd_rwp.into(),
             shadow_stack: flags.shadow_stack.into(),
-            reserved: [0; 2],
+            unsupported: 0,
+            anon: 0,
         })
     }
 
@@ -97,28 +106,114 @@ impl VmaFacts {
     }
 }
 
-/// A VMA seen under the mmap lock (or its VMA lock), with the facts the restore needs.
+/// The mmap lock of an mm, held for writing.
+///
+/// The kernel crate offers only the read lock; the write lock is what keeps page faults,
+/// khugepaged collapses and `UFFDIO_*` ioctls away from a range while its page tables are
+/// walked (together with the per-VMA write lock that [`MmapWriteGuard::vma`] takes).
+///
+/// # Invariants
+///
+/// `mm`'s mmap lock is held for writing while this guard exists.
+pub(crate) struct MmapWriteGuard<'a> {
+    mm: &'a MmWithUser,
+    _nts: PhantomData<*mut ()>,
+}
+
+impl<'a> MmapWriteGuard<'a> {
+    /// Takes the mmap lock of `mm` for writing (`mmap_write_lock()`); may sleep.
+    pub(crate) fn lock(mm: &'a MmWithUser) -> Self {
+        // SAFETY: `mm` is a valid `mm_struct` with a user reference (type invariant of
+        // `MmWithUser`), so its mmap lock is initialised.
+        unsafe { ffi::migentry_mmap_write_lock(mm.as_raw().cast()) };
+        // INVARIANT: the lock was just taken.
+        Self {
+            mm,
+            _nts: PhantomData,
+        }
+    }
+
+    /// The VMA containing `addr`, write-locked (`vma_start_write()`) so that faults under the
+    /// per-VMA lock wait too; `None` if no VMA contains `addr`.
+    pub(crate) fn vma(&self, addr: usize) -> Option<VmaView<'_>> {
+        // SAFETY: the mmap lock is held (type invariant), as `vma_lookup()` requires.
+        let raw = unsafe { bindings::vma_lookup(self.mm.as_raw(), addr) };
+        if raw.is_null() {
+            return None;
+        }
+        // SAFETY: `raw` is a VMA of this mm and the mmap write lock is held, which
+        // `vma_start_write()` requires; the VMA lock is released with the mmap write lock.
+        unsafe { ffi::migentry_vma_start_write(raw.cast()) };
+        // SAFETY: `raw` is valid while the mmap lock is held, i.e. for the borrow of `self`,
+        // which satisfies `VmaRef`'s invariant (mmap lock held, here for writing).
+        let vma = unsafe { VmaRef::from_raw(raw) };
+        // SAFETY: as above, the VMA is valid for the call.
+        let facts = VmaFacts(unsafe { ffi::vma_facts(vma.as_ptr()) });
+        // INVARIANT: the mmap write lock and the VMA write lock are held for `'_`.
+        Some(VmaView {
+            vma,
+            mm: self.mm,
+            facts,
+        })
+    }
+}
+
+impl Drop for MmapWriteGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the lock is held (type invariant); dropping the guard gives it back.
+        unsafe { ffi::migentry_mmap_write_unlock(self.mm.as_raw().cast()) };
+    }
+}
+
+/// A VMA whose mm is write-locked and which is itself write-locked, with the facts the restore
+/// needs.
+///
+/// # Invariants
+///
+/// The mmap lock of `mm` is held for writing and `vma` is write-locked for `'a`; `vma` belongs
+/// to `mm`.
 pub(crate) struct VmaView<'a> {
     vma: &'a VmaRef,
+    mm: &'a MmWithUser,
     facts: VmaFacts,
 }
 
 impl<'a> VmaView<'a> {
-    /// Reads the facts of `vma`.
-    pub(crate) fn new(vma: &'a VmaRef) -> Self {
-        // SAFETY: `VmaRef`'s invariant is that the caller holds the mmap lock or the VMA lock,
-        // for at least the lifetime `'a`, so the VMA is valid during the call.
-        let facts = VmaFacts(unsafe { ffi::vma_facts(vma.as_ptr()) });
-        Self { vma, facts }
-    }
-
     /// The underlying VMA.
     pub(crate) fn vma(&self) -> &'a VmaRef {
         self.vma
     }
 
-    /// The facts read when the view was made.
+    /// The mm the VMA belongs to.
+    pub(crate) fn mm(&self) -> &'a MmWithUser {
+        self.mm
+    }
+
+    /// The VMA's facts (its flags cannot change while the view exists).
     pub(crate) fn facts(&self) -> &VmaFacts {
         &self.facts
+    }
+
+    /// Whether the VMA is hugetlb, `VM_PFNMAP` or `VM_IO`, which migentry does not handle.
+    pub(crate) fn unsupported(&self) -> bool {
+        self.facts.0.unsupported != 0
+    }
+
+    /// Flushes the TLB of every CPU that may cache translations of this mm, as
+    /// `flush_tlb_mm()` would (which modules cannot call).
+    ///
+    /// # Errors
+    ///
+    /// `EOPNOTSUPP` under page-table isolation, whose user address-space IDs a module cannot
+    /// reach.
+    pub(crate) fn flush_tlb(&self) -> Result {
+        // SAFETY: `mm` is valid and has users (type invariant of `MmWithUser`).
+        let ret = unsafe { ffi::migentry_flush_tlb_mm(self.mm.as_raw().cast()) };
+        kernel::error::to_result(ret)
+    }
+
+    /// Whether the VMA is anonymous (`vma_is_anonymous()`).
+    pub(crate) fn is_anonymous(&self) -> bool {
+        self.facts.0.anon != 0
     }
 }

@@ -73,4 +73,89 @@ struct migentry_info {
 #define MIGENTRY_POLICY_PETERX_V3	3	/* v6.1 + Peter Xu's unmerged v3 fix */
 #define MIGENTRY_NR_POLICIES		4
 
+/* One page-table entry, decoded. raw and pfn are 0 without CAP_SYS_ADMIN. */
+struct migentry_pte_state {
+	__u64 raw;		/* the entry value (pte_val()) */
+	__u64 pfn;		/* PFN mapped or referred to, 0 if none */
+	__u32 kind;		/* MIGENTRY_LEAF_* */
+	__u32 flags;		/* MIGENTRY_PTE_* */
+};
+
+/* migentry_record.status */
+#define MIGENTRY_REC_DONE		0	/* the operation ran on this page */
+#define MIGENTRY_REC_NONE		1	/* pte_none(): left alone */
+#define MIGENTRY_REC_NOT_PRESENT	2	/* swap, migration, marker...: left alone */
+#define MIGENTRY_REC_SPECIAL		3	/* special PTE (shared zeropage): left alone */
+
+/* migentry_record.refused: why the typed restore gave a Write entry no write */
+#define MIGENTRY_NOGRANT_NONE		0	/* not refused (or not a Write entry) */
+#define MIGENTRY_NOGRANT_VMA_NOT_WRITABLE 1	/* the VMA lacks VM_WRITE */
+#define MIGENTRY_NOGRANT_UFFD		2	/* the entry carries the uffd bit */
+#define MIGENTRY_NOGRANT_SOFT_DIRTY	3	/* soft-dirty tracked, entry not soft-dirty */
+
+/* What happened to one page. */
+struct migentry_record {
+	__u64 addr;				/* user address of the page */
+	__u32 status;				/* MIGENTRY_REC_* */
+	__u32 refused;				/* MIGENTRY_NOGRANT_* */
+	struct migentry_pte_state before;	/* the entry as found */
+	struct migentry_pte_state entry;	/* the migration entry */
+	struct migentry_pte_state after[MIGENTRY_NR_POLICIES]; /* by MIGENTRY_POLICY_* */
+};
+
+/*
+ * Argument of the range ioctls: [addr, addr + len) of the caller's own
+ * memory, page-aligned, inside one VMA, at most MIGENTRY_MAX_PAGES pages.
+ * records points at nr_records struct migentry_record; the call fails with
+ * -ENOSPC (copying nothing) if that is fewer than the pages in the range.
+ */
+#define MIGENTRY_MAX_PAGES		65536
+
+struct migentry_range {
+	__u64 size;		/* in: sizeof(struct migentry_range) */
+	__u64 addr;		/* in: start, page-aligned */
+	__u64 len;		/* in: length in bytes, page-aligned, > 0 */
+	__u64 flags;		/* in: per ioctl; unknown bits -> -EINVAL */
+	__u64 records;		/* in: user pointer to the record array */
+	__u64 nr_records;	/* in: capacity of the record array */
+	__u64 nr_done;		/* out: records filled (one per page) */
+	__u64 vma_flags;	/* out: MIGENTRY_VMA_* of the VMA, as seen under the lock */
+};
+
+/* migentry_range.vma_flags */
+#define MIGENTRY_VMA_WRITE		(1ULL << 0)	/* VM_WRITE */
+#define MIGENTRY_VMA_SHARED		(1ULL << 1)	/* VM_SHARED */
+#define MIGENTRY_VMA_SOFTDIRTY		(1ULL << 2)	/* VM_SOFTDIRTY (not tracking) */
+#define MIGENTRY_VMA_UFFD_WP		(1ULL << 3)	/* VM_UFFD_WP */
+#define MIGENTRY_VMA_UFFD_RWP		(1ULL << 4)	/* VM_UFFD_RWP */
+#define MIGENTRY_VMA_ANON		(1ULL << 5)	/* vma_is_anonymous() */
+#define MIGENTRY_VMA_PROT_WRITE		(1ULL << 6)	/* vm_page_prot has _PAGE_RW */
+#define MIGENTRY_VMA_SD_TRACKING	(1ULL << 7)	/* soft-dirty tracked per PTE */
+#define MIGENTRY_VMA_WRITE_NOTIFY	(1ULL << 8)	/* write-notify in effect */
+
+/* READ_PTE: fills before (and addr, status) for every page; flags must be 0. */
+#define MIGENTRY_IOC_READ_PTE	_IOWR(MIGENTRY_IOC_MAGIC, 0x01, struct migentry_range)
+
+/*
+ * ROUNDTRIP flags: an operation applied to the migration entry while it is in
+ * the page table, as if it had raced with the migration (both may be given;
+ * CLEAR_SOFT_DIRTY is applied first).
+ */
+#define MIGENTRY_RT_CLEAR_SOFT_DIRTY	(1ULL << 0)	/* what clear_refs 4 does to it */
+#define MIGENTRY_RT_WRPROTECT		(1ULL << 1)	/* what mprotect(PROT_READ) does */
+#define MIGENTRY_RT_UFFD_WP		(1ULL << 2)	/* what UFFDIO_WRITEPROTECT does;
+							 * needs a uffd-wp registered VMA */
+
+/*
+ * ROUNDTRIP: for every present page, under its page-table lock: take the PTE,
+ * install the migration entry try_to_migrate_one() would, apply the RT_*
+ * operations, restore it with the typed restore and install the result; then
+ * flush the TLB. Records: before, entry, after[] for all policies (after[TYPED]
+ * is what was installed), refused.
+ */
+#define MIGENTRY_IOC_ROUNDTRIP	_IOWR(MIGENTRY_IOC_MAGIC, 0x02, struct migentry_range)
+
+/* EVALUATE: ROUNDTRIP's records, computed without changing anything. */
+#define MIGENTRY_IOC_EVALUATE	_IOWR(MIGENTRY_IOC_MAGIC, 0x03, struct migentry_range)
+
 #endif /* _UAPI_LINUX_MIGENTRY_H */
