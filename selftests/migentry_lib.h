@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the migentry selftests: the device, memory of each type,
+ * and ways to observe a PTE from userspace (pagemap bits, fault counts,
+ * SIGSEGV).
+ */
+#ifndef MIGENTRY_LIB_H
+#define MIGENTRY_LIB_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <uapi/migentry.h>
+
+#define ME_DEV "/dev/migentry"
+
+/* /proc/PID/pagemap bits (Documentation/admin-guide/mm/pagemap.rst) */
+#define PM_SOFT_DIRTY	(1ULL << 55)
+#define PM_EXCLUSIVE	(1ULL << 56)
+#define PM_UFFD_WP	(1ULL << 57)
+#define PM_FILE		(1ULL << 61)
+#define PM_SWAP		(1ULL << 62)
+#define PM_PRESENT	(1ULL << 63)
+
+static inline size_t me_page(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static inline int me_open(void)
+{
+	return open(ME_DEV, O_RDWR | O_CLOEXEC);
+}
+
+/*
+ * Run a range ioctl on [addr, addr + len); records must hold len / page
+ * entries. Returns the ioctl's result; *arg receives the argument as returned.
+ */
+static inline int me_range(int fd, unsigned long cmd, void *addr, size_t len, __u64 flags,
+			   struct migentry_record *recs, size_t nr, struct migentry_range *arg)
+{
+	struct migentry_range a = {
+		.size = sizeof(a),
+		.addr = (uintptr_t)addr,
+		.len = len,
+		.flags = flags,
+		.records = (uintptr_t)recs,
+		.nr_records = nr,
+	};
+	int ret = ioctl(fd, cmd, &a);
+
+	if (arg)
+		*arg = a;
+	return ret;
+}
+
+/* One page through ROUNDTRIP or EVALUATE (cmd), its record in *rec. */
+static inline int me_one(int fd, unsigned long cmd, void *addr, __u64 flags,
+			 struct migentry_record *rec)
+{
+	return me_range(fd, cmd, addr, me_page(), flags, rec, 1, NULL);
+}
+
+static inline uint64_t me_pagemap(void *addr)
+{
+	uint64_t ent = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &ent, sizeof(ent), (off_t)((uintptr_t)addr / me_page()) * 8) != 8)
+		ent = 0;
+	close(fd);
+	return ent;
+}
+
+/* echo 4 > /proc/self/clear_refs: clear soft-dirty (and start tracking). */
+static inline int me_clear_soft_dirty(void)
+{
+	int fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, "4", 1) == 1 ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+static inline long me_minflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ru.ru_minflt;
+}
+
+/* Page faults taken by one store of v at p (0: the PTE was writable). */
+static inline long me_store_faults(void *p, char v)
+{
+	long before = me_minflt();
+
+	*(volatile char *)p = v;
+	return me_minflt() - before;
+}
+
+static sigjmp_buf me_segv_jmp;
+
+static inline void me_segv_handler(int sig)
+{
+	siglongjmp(me_segv_jmp, 1);
+}
+
+/* Whether a store to p raises SIGSEGV (the store does not happen then). */
+static inline bool me_store_segv(void *p, char v)
+{
+	struct sigaction sa = { .sa_handler = me_segv_handler }, old;
+	bool segv = false;
+
+	sigaction(SIGSEGV, &sa, &old);
+	if (sigsetjmp(me_segv_jmp, 1) == 0)
+		*(volatile char *)p = v;
+	else
+		segv = true;
+	sigaction(SIGSEGV, &old, NULL);
+	return segv;
+}
+
+/* Memory types the scenarios run on. */
+enum me_mem {
+	ME_PRIVATE_ANON,
+	ME_SHARED_ANON,
+	ME_MEMFD_SHARED,
+	ME_TMPFS_PRIVATE,
+};
+
+/*
+ * Map len bytes of the given type, read-write, without THP. *fdp receives
+ * the backing file (or -1). Returns MAP_FAILED on error.
+ */
+static inline void *me_map(enum me_mem type, size_t len, int *fdp)
+{
+	char path[] = "/tmp/migentry-XXXXXX";
+	int fd = -1, flags = MAP_PRIVATE;
+	void *p;
+
+	switch (type) {
+	case ME_PRIVATE_ANON:
+		flags = MAP_PRIVATE | MAP_ANONYMOUS;
+		break;
+	case ME_SHARED_ANON:
+		flags = MAP_SHARED | MAP_ANONYMOUS;
+		break;
+	case ME_MEMFD_SHARED:
+		fd = memfd_create("migentry", MFD_CLOEXEC);
+		flags = MAP_SHARED;
+		break;
+	case ME_TMPFS_PRIVATE:
+		fd = mkstemp(path);
+		if (fd >= 0)
+			unlink(path);
+		flags = MAP_PRIVATE;
+		break;
+	}
+	if (type == ME_MEMFD_SHARED || type == ME_TMPFS_PRIVATE) {
+		if (fd < 0 || ftruncate(fd, (off_t)len)) {
+			if (fd >= 0)
+				close(fd);
+			return MAP_FAILED;
+		}
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, fd, 0);
+	if (p != MAP_FAILED)
+		madvise(p, len, MADV_NOHUGEPAGE);
+	*fdp = fd;
+	return p;
+}
+
+/* The test pattern: byte at offset off for a given seed. */
+static inline char me_pattern(size_t off, unsigned int seed)
+{
+	return (char)((off * 131 + seed) & 0xff);
+}
+
+static inline void me_fill(char *p, size_t len, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = me_pattern(i, seed);
+}
+
+static inline bool me_check(const char *p, size_t len, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != me_pattern(i, seed))
+			return false;
+	return true;
+}
+
+static inline bool me_has(const struct migentry_pte_state *s, __u32 flags)
+{
+	return (s->flags & flags) == flags;
+}
+
+#endif /* MIGENTRY_LIB_H */
