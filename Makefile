@@ -15,7 +15,8 @@ SHELL := /bin/bash
 S := $(CURDIR)/scripts
 export KDIR
 
-.PHONY: all module module-strict deps kernel selftests samples check demo vm-run fmt test-parser clean
+.PHONY: all module module-strict deps kernel selftests samples check demo vm-run fmt test-parser \
+	compile-fail clean
 
 all: module
 
@@ -37,12 +38,16 @@ selftests: deps
 samples: deps
 	@$(S)/build-samples.sh
 
+compile-fail: deps
+	@$(S)/compile-fail.sh
+
 test-parser:
 	@python3 -m unittest discover -s $(CURDIR)/tests -p 'test_*.py'
 
 check: deps
 	@$(S)/kernel.sh > /dev/null
 	@STRICT=1 $(S)/build-module.sh
+	@$(S)/compile-fail.sh
 	@$(S)/build-selftests.sh
 	@python3 -m unittest discover -s $(CURDIR)/tests -p 'test_*.py'
 	@$(S)/guest.sh check

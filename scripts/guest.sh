@@ -73,7 +73,7 @@ mem=${GUEST_MEM_MB:-1024}
 smp=${GUEST_SMP:-2}
 set +e
 timeout --foreground -k 10 "${GUEST_TIMEOUT:-1200}" qemu-system-x86_64 \
-	-accel tcg -machine pc -m $((2 * mem))M -smp "$smp" \
+	-accel tcg -machine pc -m $((2 * mem))M -smp "$smp,sockets=$smp,cores=1,threads=1" \
 	-object memory-backend-ram,id=mem0,size=${mem}M \
 	-object memory-backend-ram,id=mem1,size=${mem}M \
 	-numa node,nodeid=0,memdev=mem0,cpus=0-$((smp / 2 - 1)) \

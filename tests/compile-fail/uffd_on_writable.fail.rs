@@ -1,0 +1,11 @@
+// expect-error: E0599
+// The uffd bit can only go on a write-protected PTE: `Pte<Writable>` has no `mkuffd`.
+use crate::pte::{
+    Pte,
+    UffdProtected,
+    Writable, //
+};
+
+fn case(p: Pte<Writable>) -> Pte<UffdProtected> {
+    p.mkuffd()
+}

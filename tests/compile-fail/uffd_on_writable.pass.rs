@@ -1,0 +1,9 @@
+use crate::pte::{
+    Pte,
+    UffdProtected,
+    WriteProtected, //
+};
+
+fn case(p: Pte<WriteProtected>) -> Pte<UffdProtected> {
+    p.mkuffd()
+}
