@@ -60,6 +60,7 @@ class Verdict:
         self.failed = 0
         self.skipped = 0
         self.problems = []
+        self.notes = []
 
     def problem(self, msg):
         self.problems.append(msg)
@@ -98,7 +99,7 @@ def check_console(lines, v, kunit_prefix="migentry"):
             suites[current] = {"pass": 0, "fail": 0, "skip": 0, "summary": None, "result": None}
             continue
         if "# migentry " in line:
-            print(line[line.index("# migentry "):])
+            v.notes.append(line[line.index("# migentry "):])
         if current is None:
             continue
         m = KUNIT_CASE.match(line)
@@ -134,7 +135,7 @@ def check_console(lines, v, kunit_prefix="migentry"):
         v.passed += s["pass"]
         v.failed += s["fail"]
         v.skipped += s["skip"]
-        print(f"kunit {name}: pass:{s['pass']} fail:{s['fail']} skip:{s['skip']}")
+        v.notes.append(f"kunit {name}: pass:{s['pass']} fail:{s['fail']} skip:{s['skip']}")
 
 
 def check_results(lines, v):
@@ -212,6 +213,8 @@ def main(argv=None):
             return 1 if status in (None, 0) else status
         return status
 
+    for note in v.notes:
+        print(note)
     check_results(results, v)
     for p in v.problems:
         print(f"FAIL: {p}")
