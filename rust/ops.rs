@@ -11,7 +11,6 @@ use kernel::prelude::*;
 
 use crate::{
     pte::{
-        LeafKind,
         PteFlags,
         RawPte, //
     },
@@ -22,7 +21,10 @@ use crate::{
         NoGrant,
         Restore, //
     },
-    softleaf::AnyMigrationEntry,
+    softleaf::{
+        AnyMigrationEntry,
+        SoftLeaf, //
+    },
     uapi::{
         self,
         Policy, //
@@ -46,12 +48,11 @@ pub(crate) fn pte_state(pte: RawPte, admin: bool) -> uapi::PteState {
 
 /// What the range ioctls do with a page, by the entry found there.
 fn status_of(pte: RawPte) -> u32 {
-    let d = pte.decode();
-    match d.kind {
-        LeafKind::None => uapi::REC_NONE,
-        LeafKind::Present if d.flags.has(PteFlags::SPECIAL) => uapi::REC_SPECIAL,
-        LeafKind::Present => uapi::REC_DONE,
-        _ => uapi::REC_NOT_PRESENT,
+    match SoftLeaf::from_raw(pte) {
+        Some(SoftLeaf::None) => uapi::REC_NONE,
+        Some(_) => uapi::REC_NOT_PRESENT,
+        None if pte.decode().flags.has(PteFlags::SPECIAL) => uapi::REC_SPECIAL,
+        None => uapi::REC_DONE,
     }
 }
 

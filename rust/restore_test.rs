@@ -25,7 +25,8 @@ mod tests {
         softleaf::{
             AnyMigrationEntry,
             EntryBits,
-            MigrationEntry, //
+            MigrationEntry,
+            SoftLeaf, //
         },
         uapi::Policy,
         vma::{
@@ -151,6 +152,14 @@ mod tests {
                             if bits.uffd {
                                 assert!(tf.has(PteFlags::UFFD));
                             }
+                            // Soft-dirty exactly as the entry says (7.3's exact soft-dirty
+                            // rule), whatever mkdirty() did before.
+                            assert_eq!(tf.has(PteFlags::SOFT_DIRTY), bits.soft_dirty);
+                            // Dirty only when both the folio and the entry are.
+                            assert_eq!(
+                                tf.has(PteFlags::DIRTY),
+                                folio.dirty && bits.dirty && ffi::migentry_migration_ad()
+                            );
                             let writable = matches!(typed.pte, RestoredPte::Writable(_));
                             assert_eq!(writable, tf.has(PteFlags::WRITE));
                             assert_eq!(typed.exclusive, c.exclusive);
@@ -254,6 +263,17 @@ mod tests {
         let w = w.map(|w| w.val()).unwrap_or(0);
         let back = AnyMigrationEntry::from_raw(RawPte::from_val(w));
         assert_eq!(back.map(|b| b.kind()), Some(LeafKind::MigrationWrite));
+
+        // Classification of non-present entries.
+        assert_eq!(SoftLeaf::from_raw(RawPte::from_val(rw)), None);
+        assert_eq!(
+            SoftLeaf::from_raw(RawPte::from_val(0)),
+            Some(SoftLeaf::None)
+        );
+        assert!(matches!(
+            SoftLeaf::from_raw(RawPte::from_val(w)),
+            Some(SoftLeaf::Migration(AnyMigrationEntry::Write(_)))
+        ));
     }
 
     /// mprotect()/UFFDIO_WRITEPROTECT on a Write entry in flight, and clear_refs on one.

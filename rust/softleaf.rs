@@ -271,3 +271,44 @@ impl AnyMigrationEntry {
         }
     }
 }
+
+/// A non-present page-table entry, classified by its softleaf type.
+#[derive(PartialEq, Eq, Debug)]
+pub(crate) enum SoftLeaf {
+    /// `pte_none()`.
+    None,
+    /// A swap entry.
+    Swap,
+    /// A migration entry, typed by its access kind.
+    Migration(AnyMigrationEntry),
+    /// A device-private entry (the page lives in device memory); `write` if writable.
+    DevicePrivate {
+        /// `SOFTLEAF_DEVICE_PRIVATE_WRITE`.
+        write: bool,
+    },
+    /// `SOFTLEAF_DEVICE_EXCLUSIVE`.
+    DeviceExclusive,
+    /// `SOFTLEAF_HWPOISON`.
+    HwPoison,
+    /// `SOFTLEAF_MARKER`: uffd-wp marker, guard region or poison marker.
+    Marker,
+}
+
+impl SoftLeaf {
+    /// Classifies `pte`; `None` if it is present (not a softleaf entry).
+    pub(crate) fn from_raw(pte: RawPte) -> Option<Self> {
+        Some(match pte.decode().kind {
+            LeafKind::Present => return None,
+            LeafKind::None => Self::None,
+            LeafKind::Swap => Self::Swap,
+            LeafKind::MigrationRead
+            | LeafKind::MigrationReadExclusive
+            | LeafKind::MigrationWrite => Self::Migration(AnyMigrationEntry::from_raw(pte)?),
+            LeafKind::DevicePrivateRead => Self::DevicePrivate { write: false },
+            LeafKind::DevicePrivateWrite => Self::DevicePrivate { write: true },
+            LeafKind::DeviceExclusive => Self::DeviceExclusive,
+            LeafKind::HwPoison => Self::HwPoison,
+            LeafKind::Marker => Self::Marker,
+        })
+    }
+}
