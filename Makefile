@@ -7,6 +7,8 @@
 #                   clean), selftests, guest run; ends with "N passed, N failed, N skipped"
 #   make demo       boot the guest and show what the module reports
 #   make vm-run PROG=path [ARGS="..."]   run a static program in the guest
+#   make race       the clear_refs/migration race on the stock and patched kernels
+#   make kernel KERNEL_VARIANT=patched   build the kernel with patches/ applied
 #
 # Set KDIR=<your Rust-enabled 7.3 tree> to use your own kernel; nothing is
 # built then. The cache lives in $(MIGENTRY_CACHE) (default ~/.cache/migentry).
@@ -16,7 +18,7 @@ S := $(CURDIR)/scripts
 export KDIR
 
 .PHONY: all module module-strict deps kernel selftests samples check demo vm-run fmt test-parser \
-	compile-fail clean
+	compile-fail race clean
 
 all: module
 
@@ -50,13 +52,21 @@ check: deps
 	@$(S)/compile-fail.sh
 	@$(S)/build-selftests.sh
 	@python3 -m unittest discover -s $(CURDIR)/tests -p 'test_*.py'
+	@$(S)/build-samples.sh
+	@$(S)/regression.sh
 	@$(S)/guest.sh check
 
 demo: deps
 	@$(S)/kernel.sh > /dev/null
 	@$(S)/build-module.sh > /dev/null
 	@$(S)/build-samples.sh
-	@$(S)/guest.sh run $(CURDIR)/build/samples/migentry_info
+	@$(S)/demo.sh
+
+race: deps
+	@$(S)/kernel.sh > /dev/null
+	@KERNEL_VARIANT=patched $(S)/kernel.sh > /dev/null
+	@$(S)/build-samples.sh
+	@$(S)/race.sh
 
 vm-run: deps
 	@test -n "$(PROG)" || { echo "usage: make vm-run PROG=path [ARGS=...]"; exit 2; }

@@ -17,6 +17,8 @@
 
 #include "migentry_shim.h"
 
+static bool migentry_mig_ad;
+
 #define FIELD(type, member) { #type "." #member, offsetof(struct type, member) }
 #define SIZE(type) { "sizeof " #type, sizeof(struct type) }
 
@@ -70,6 +72,8 @@ u64 migentry_features(void)
 		f |= MIGENTRY_FEAT_UFFD_RWP;
 	if (IS_ENABLED(CONFIG_NUMA))
 		f |= MIGENTRY_FEAT_NUMA;
+	if (migentry_mig_ad)
+		f |= MIGENTRY_FEAT_MIGRATION_AD;
 	return f;
 }
 
@@ -84,22 +88,21 @@ bool migentry_capable_sys_admin(void)
 }
 
 /*
- * Whether migration entries carry the A/D bits. The kernel keeps this in
- * swap_migration_ad_supported, which is not exported, so it is recomputed
- * here the way mm/swapfile.c and arch/x86/mm/init.c do at boot: the largest
- * swap offset a PTE can hold must cover the PFN plus the two A/D bits. On a
- * CPU with the L1TF bug the kernel lowers that limit unless l1tf=off; the
- * mitigation state is not visible to modules, so the limit is assumed on.
+ * Whether migration entries carry the A/D bits (migration_entry_supports_ad()).
+ * The kernel keeps this in swap_migration_ad_supported, which mm/swapfile.c
+ * sets at boot and does not export (and which is never set without
+ * CONFIG_SWAP). It is recomputed here the same way: the largest swap offset a
+ * PTE can hold (generic_max_swapfile_size()), lowered on CPUs with the L1TF
+ * bug as arch/x86/mm/init.c does, must cover the PFN plus the two A/D bits.
+ * The L1TF mitigation state is not visible to modules, so the lower limit is
+ * assumed whenever the bug is present.
  */
-static bool migentry_mig_ad;
-
 void migentry_shim_init(void)
 {
-#ifdef CONFIG_MIGRATION
+#if defined(CONFIG_MIGRATION) && defined(CONFIG_SWAP)
 	swp_entry_t entry = __pte_to_swp_entry(softleaf_to_pte(swp_entry(0, ~0UL)));
 	unsigned long long max;
 
-	/* generic_max_swapfile_size() */
 	entry = swp_entry(__swp_type(entry), __swp_offset(entry));
 	max = swp_offset(entry) + 1;
 	if (boot_cpu_has_bug(X86_BUG_L1TF))

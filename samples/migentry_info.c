@@ -21,6 +21,7 @@ static const struct {
 	{ MIGENTRY_FEAT_SOFT_DIRTY, "soft-dirty", "soft-dirty tracking (clear_refs 4)" },
 	{ MIGENTRY_FEAT_UFFD_RWP, "uffd-rwp", "userfaultfd read-write protect" },
 	{ MIGENTRY_FEAT_NUMA, "numa", "NUMA (page migration between nodes)" },
+	{ MIGENTRY_FEAT_MIGRATION_AD, "mig-ad", "migration entries keep young/dirty" },
 };
 
 int main(void)

@@ -12,8 +12,10 @@
 # Logs: build/guest/console.log (ttyS0: the kernel console) and
 #       build/guest/results.log (ttyS1: everything the guest's programs print).
 #
-# Environment: KDIR, GUEST_TIMEOUT (seconds, default 1200), GUEST_SMP (2),
-# GUEST_MEM_MB per NUMA node (1024; two nodes).
+# Environment: KDIR (or KERNEL_VARIANT), GUEST_NO_MODULE=1 (run mode without
+# loading migentry.ko), GUEST_TIMEOUT (seconds, default 1200), GUEST_SMP (2),
+# GUEST_MEM_MB per NUMA node (1024; two nodes), GUEST_EXTRA (run mode: more
+# static programs to put in /guest, which is on the program's PATH).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/common.sh"
@@ -25,8 +27,9 @@ shift
 kdir=$("$top/scripts/kdir.sh")
 bz=$kdir/arch/x86/boot/bzImage
 ko=$top/migentry.ko
+nomod=${GUEST_NO_MODULE:-0}
 [ -f "$bz" ] || die "no bzImage in $kdir"
-[ -f "$ko" ] || die "no migentry.ko; run 'make module' first"
+[ "$nomod" = 1 ] || [ -f "$ko" ] || die "no migentry.ko; run 'make module' first"
 
 out=$top/build/guest
 root=$out/root
@@ -35,7 +38,12 @@ mkdir -p "$root"/{bin,dev,proc,sys,tmp,guest,selftests}
 cp /bin/busybox "$root/bin/busybox"
 cp "$top/scripts/guest/init" "$root/init"
 chmod 755 "$root/init"
-cp "$ko" "$root/migentry.ko"
+if [ "$nomod" = 1 ]; then
+	[ "$mode" = run ] || die "GUEST_NO_MODULE=1 is for run mode only"
+	touch "$root/guest/nomodule"
+else
+	cp "$ko" "$root/migentry.ko"
+fi
 gcc -static -O2 -Wall -o "$root/guest/debug-exit" "$top/scripts/guest/debug-exit.c"
 echo "$mode" > "$root/guest/mode"
 : > "$root/guest/args"
@@ -55,11 +63,16 @@ run)
 	prog=${1:-}
 	[ -n "$prog" ] && [ -f "$prog" ] || die "run: PROG '$prog' is not a file"
 	shift
-	if file -L "$prog" 2> /dev/null | grep -q 'dynamically linked'; then
-		die "run: $prog is dynamically linked; the guest has no libc, build it with -static"
-	fi
+	for f in "$prog" ${GUEST_EXTRA:-}; do
+		if readelf -l "$f" 2> /dev/null | grep -q 'program interpreter'; then
+			die "run: $f is dynamically linked; the guest has no libc, build it with -static"
+		fi
+	done
 	cp "$prog" "$root/guest/prog"
 	chmod 755 "$root/guest/prog"
+	for f in ${GUEST_EXTRA:-}; do
+		cp "$f" "$root/guest/"
+	done
 	for a in "$@"; do printf '%s\n' "$a"; done > "$root/guest/args"
 	;;
 esac

@@ -15,7 +15,12 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 fragment=$top/selftests/config
 variant=${KERNEL_VARIANT:-stock}
-[ "$variant" = stock ] || die "unknown KERNEL_VARIANT=$variant (known: stock)"
+case "$variant" in
+stock) patchdir= ;;
+patched) patchdir=$top/patches ;;
+alternative) patchdir=$top/patches/alternative ;;
+*) die "unknown KERNEL_VARIANT=$variant (known: stock, patched, alternative)" ;;
+esac
 
 jobs=${JOBS:-$(nproc)}
 kmake=(make LLVM=1 "RUSTC=$RUSTC" "BINDGEN=$BINDGEN" "CLIPPY_DRIVER=$CLIPPY_DRIVER")
@@ -30,6 +35,7 @@ key=$({
 	"$RUSTC" --version
 	clang --version | head -n1
 	"$BINDGEN" --version
+	[ -z "$patchdir" ] || cat "$patchdir"/*.patch
 } | sha256sum | cut -c1-16)
 
 if [ "${1:-}" = --print-key ]; then
@@ -44,12 +50,37 @@ if [ -f "$base/built" ]; then
 	exit 0
 fi
 
+log=$base/build.log
+if [ -n "$patchdir" ]; then
+	# A variant is the stock tree with a patch series on top, rebuilt
+	# incrementally (a few files change, so this takes a minute or two).
+	stock=$(KERNEL_VARIANT=stock "$top/scripts/kernel.sh")
+	note "building kernel $pkgver ($variant: stock + $(ls "$patchdir"/*.patch | wc -l) patch(es)) in $base"
+	rm -rf "$base"
+	mkdir -p "$base"
+	cp -a "$stock" "$kdir"
+	for p in "$patchdir"/*.patch; do
+		patch -d "$kdir" -p1 -s --no-backup-if-mismatch < "$p" > "$log" 2>&1 ||
+			die "patch $(basename "$p") does not apply to linux-source-$KERNEL_SERIES $pkgver (log: $log)"
+	done
+	(
+		cd "$kdir"
+		"${kmake[@]}" -j"$jobs" bzImage modules
+	) >> "$log" 2>&1 || {
+		tail -n 40 "$log" >&2
+		die "kernel build failed; full log: $log"
+	}
+	echo "$key" > "$base/built"
+	note "kernel ready: $kdir"
+	echo "$kdir"
+	exit 0
+fi
+
 note "building kernel $pkgver ($variant) in $base; this takes a while once"
 rm -rf "$base"
 mkdir -p "$base"
 tar -C "$base" -xf "$tarball"
 mv "$base/linux-source-$KERNEL_SERIES" "$kdir"
-log=$base/build.log
 
 (
 	cd "$kdir"

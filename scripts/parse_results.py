@@ -50,6 +50,7 @@ KUNIT_SUITE_SUMMARY = re.compile(r"^# (\S+): pass:(\d+) fail:(\d+) skip:(\d+) to
 KUNIT_SUITE_RESULT = re.compile(r"^(not ok|ok) \d+ (\S+)")
 DONE = re.compile(r"^migentry-guest: done rc=(\d+)")
 VM_RUN_EXIT = re.compile(r"^migentry-vm-run: exit (\d+)")
+VM_RUN_PROBLEM = re.compile(r"^migentry-vm-run: (rmmod failed|insmod failed)")
 
 
 class Verdict:
@@ -205,6 +206,8 @@ def main(argv=None):
             m = VM_RUN_EXIT.match(line)
             if m:
                 status = int(m.group(1))
+            elif VM_RUN_PROBLEM.match(line):
+                v.problem(line)
             elif not line.startswith("migentry-guest: "):
                 print(line)
         for p in v.problems:

@@ -20,7 +20,8 @@
 
 #define DEV_PATH "/dev/migentry"
 #define KNOWN_FEATURES (MIGENTRY_FEAT_UFFD_WP | MIGENTRY_FEAT_SOFT_DIRTY | \
-			MIGENTRY_FEAT_UFFD_RWP | MIGENTRY_FEAT_NUMA)
+			MIGENTRY_FEAT_UFFD_RWP | MIGENTRY_FEAT_NUMA | \
+			MIGENTRY_FEAT_MIGRATION_AD)
 
 FIXTURE(dev)
 {
@@ -55,7 +56,11 @@ TEST_F(dev, info_fields_are_sane)
 	EXPECT_LE(1, info.nr_online_nodes);
 	if (!(info.features & MIGENTRY_FEAT_NUMA))
 		EXPECT_EQ(1, info.nr_online_nodes);
-	/* The guest kernel is built from selftests/config, which enables all of them. */
+	/*
+	 * The guest kernel is built from selftests/config, which enables all of
+	 * them (A/D in migration entries needs CONFIG_SWAP and a CPU without
+	 * the L1TF bug, which QEMU's default model is).
+	 */
 	EXPECT_EQ(KNOWN_FEATURES, info.features);
 }
 

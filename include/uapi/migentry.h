@@ -23,6 +23,7 @@
 #define MIGENTRY_FEAT_SOFT_DIRTY	(1ULL << 1)	/* soft-dirty tracking (clear_refs 4) */
 #define MIGENTRY_FEAT_UFFD_RWP		(1ULL << 2)	/* uffd read-write protect */
 #define MIGENTRY_FEAT_NUMA		(1ULL << 3)	/* CONFIG_NUMA; see nr_online_nodes */
+#define MIGENTRY_FEAT_MIGRATION_AD	(1ULL << 4)	/* migration entries keep young/dirty */
 
 struct migentry_info {
 	__u64 size;		/* in: sizeof(struct migentry_info) */

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * migentry_oracle: the C reference of 7.3's remove_migration_pte() against
+ * the kernel itself. For each scenario, EVALUATE predicts what the upstream
+ * and typed policies restore; then the pages are really migrated to the other
+ * NUMA node with move_pages(2), and the PTEs the kernel installed must equal
+ * the upstream prediction on present, write, dirty, young, soft-dirty and
+ * uffd. Where the typed prediction differs, it must be a documented
+ * divergence (docs/design.md §4).
+ */
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/mempolicy.h>
+#include <linux/userfaultfd.h>
+
+#include "migentry_lib.h"
+#include "kselftest_harness.h"
+
+#define NPAGES 64
+#define COMPARED (MIGENTRY_PTE_PRESENT | MIGENTRY_PTE_WRITE | MIGENTRY_PTE_DIRTY | \
+		  MIGENTRY_PTE_YOUNG | MIGENTRY_PTE_SOFT_DIRTY | MIGENTRY_PTE_UFFD)
+
+static long move_pages(int count, void **pages, const int *nodes, int *status, int flags)
+{
+	return syscall(__NR_move_pages, 0, count, pages, nodes, status, flags);
+}
+
+FIXTURE(oracle)
+{
+	int dev, fd, uffd;
+	char *p, *base;
+	size_t len;
+	pid_t child;
+	int to_child[2];
+	struct migentry_record before[NPAGES], predicted[NPAGES], after[NPAGES];
+};
+
+FIXTURE_VARIANT(oracle)
+{
+	enum me_mem type;
+	bool readonly;		/* mprotect(PROT_READ) after writing */
+	bool uffd_wp;		/* uffd-wp on every other page */
+	bool clear_refs;	/* soft-dirty tracked: clear_refs, then rewrite every third page */
+	bool fork;		/* a child shares the pages (COW) */
+	bool david;		/* memfd, clear_refs, then a merge brings VM_SOFTDIRTY back */
+	unsigned int divergences;	/* typed/upstream differences expected */
+};
+
+FIXTURE_VARIANT_ADD(oracle, private_anon) { .type = ME_PRIVATE_ANON };
+FIXTURE_VARIANT_ADD(oracle, shared_anon) { .type = ME_SHARED_ANON };
+FIXTURE_VARIANT_ADD(oracle, memfd_shared) { .type = ME_MEMFD_SHARED };
+FIXTURE_VARIANT_ADD(oracle, private_anon_readonly) { .type = ME_PRIVATE_ANON, .readonly = true };
+FIXTURE_VARIANT_ADD(oracle, memfd_readonly) { .type = ME_MEMFD_SHARED, .readonly = true };
+FIXTURE_VARIANT_ADD(oracle, private_anon_uffd_wp) { .type = ME_PRIVATE_ANON, .uffd_wp = true };
+FIXTURE_VARIANT_ADD(oracle, memfd_uffd_wp) { .type = ME_MEMFD_SHARED, .uffd_wp = true };
+FIXTURE_VARIANT_ADD(oracle, private_anon_soft_dirty) { .type = ME_PRIVATE_ANON, .clear_refs = true };
+FIXTURE_VARIANT_ADD(oracle, memfd_soft_dirty) { .type = ME_MEMFD_SHARED, .clear_refs = true };
+FIXTURE_VARIANT_ADD(oracle, shared_anon_soft_dirty) { .type = ME_SHARED_ANON, .clear_refs = true };
+FIXTURE_VARIANT_ADD(oracle, private_anon_fork) { .type = ME_PRIVATE_ANON, .fork = true };
+/* Every page is read-only, yet the kernel's own migration hands write back (D1). */
+FIXTURE_VARIANT_ADD(oracle, memfd_merged_david)
+{
+	.type = ME_MEMFD_SHARED, .david = true, .divergences = NPAGES,
+};
+
+FIXTURE_SETUP(oracle)
+{
+	size_t pg = me_page();
+	unsigned int i;
+
+	self->dev = me_open();
+	ASSERT_LE(0, self->dev);
+	self->uffd = -1;
+	self->child = -1;
+	self->len = NPAGES * pg;
+	self->base = NULL;
+	if (variant->david) {
+		self->fd = memfd_create("david", MFD_CLOEXEC);
+		ASSERT_LE(0, self->fd);
+		ASSERT_EQ(0, ftruncate(self->fd, 2 * self->len));
+		self->base = mmap(NULL, 2 * self->len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, self->base);
+		self->p = mmap(self->base, self->len, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_FIXED, self->fd, 0);
+		ASSERT_EQ(self->base, self->p);
+		me_fill(self->p, self->len, 21);
+		ASSERT_EQ(0, me_clear_soft_dirty());
+		ASSERT_EQ(self->base + self->len,
+			  mmap(self->base + self->len, self->len, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_FIXED, self->fd, self->len));
+	} else {
+		self->p = me_map(variant->type, self->len, &self->fd);
+		ASSERT_NE(MAP_FAILED, self->p);
+		me_fill(self->p, self->len, 21);
+	}
+	if (variant->uffd_wp) {
+		struct uffdio_api api = {
+			.api = UFFD_API,
+			.features = UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_WP_HUGETLBFS_SHMEM,
+		};
+		struct uffdio_register reg = {
+			.range = { .start = (uintptr_t)self->p, .len = self->len },
+			.mode = UFFDIO_REGISTER_MODE_WP,
+		};
+
+		self->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+		ASSERT_LE(0, self->uffd);
+		ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_API, &api));
+		ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_REGISTER, &reg));
+		for (i = 0; i < NPAGES; i += 2) {
+			struct uffdio_writeprotect wp = {
+				.range = { .start = (uintptr_t)self->p + i * pg, .len = pg },
+				.mode = UFFDIO_WRITEPROTECT_MODE_WP,
+			};
+
+			ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_WRITEPROTECT, &wp));
+		}
+	}
+	if (variant->clear_refs) {
+		ASSERT_EQ(0, me_clear_soft_dirty());
+		for (i = 0; i < NPAGES; i += 3)
+			self->p[i * pg] = me_pattern(i * pg, 21);
+	}
+	if (variant->readonly)
+		ASSERT_EQ(0, mprotect(self->p, self->len, PROT_READ));
+	if (variant->fork) {
+		char c;
+
+		ASSERT_EQ(0, pipe(self->to_child));
+		self->child = fork();
+		ASSERT_LE(0, self->child);
+		if (self->child == 0) {
+			if (read(self->to_child[0], &c, 1) != 1)
+				_exit(2);
+			_exit(me_check(self->p, self->len, 21) ? 0 : 3);
+		}
+	}
+}
+
+FIXTURE_TEARDOWN(oracle)
+{
+	if (self->child > 0) {
+		int status;
+
+		if (write(self->to_child[1], "x", 1) != 1)
+			kill(self->child, SIGKILL);
+		waitpid(self->child, &status, 0);
+	}
+	if (self->uffd >= 0)
+		close(self->uffd);
+	if (self->base)
+		munmap(self->base, 2 * self->len);
+	else
+		munmap(self->p, self->len);
+	if (self->fd >= 0)
+		close(self->fd);
+	close(self->dev);
+}
+
+/* Is the typed/upstream difference of this record one that docs/design.md documents? */
+static bool documented(const struct migentry_record *r, __u64 vma_flags)
+{
+	bool uffd = r->entry.flags & MIGENTRY_PTE_UFFD;
+
+	if (r->entry.kind == MIGENTRY_LEAF_MIGRATION_WRITE)
+		return r->refused != MIGENTRY_NOGRANT_NONE;		/* D2, D3, D4 */
+	return (vma_flags & MIGENTRY_VMA_PROT_WRITE) && !uffd;	/* D1 */
+}
+
+TEST_F(oracle, kernel_matches_upstream_prediction)
+{
+	void *pages[NPAGES];
+	int nodes[NPAGES], status[NPAGES];
+	struct migentry_range arg;
+	unsigned int i, diverged = 0;
+	size_t pg = me_page();
+
+	ASSERT_EQ(0, me_range(self->dev, MIGENTRY_IOC_READ_PTE, self->p, self->len, 0,
+			      self->before, NPAGES, NULL));
+	ASSERT_EQ(0, me_range(self->dev, MIGENTRY_IOC_EVALUATE, self->p, self->len, 0,
+			      self->predicted, NPAGES, &arg));
+	for (i = 0; i < NPAGES; i++)
+		pages[i] = self->p + i * pg;
+	ASSERT_EQ(0, move_pages(NPAGES, pages, NULL, status, 0));
+	for (i = 0; i < NPAGES; i++) {
+		ASSERT_LE(0, status[i]) TH_LOG("page %u: not on a node (%d)", i, status[i]);
+		nodes[i] = !status[i];
+	}
+	ASSERT_EQ(0, move_pages(NPAGES, pages, nodes, status, MPOL_MF_MOVE_ALL));
+	for (i = 0; i < NPAGES; i++)
+		ASSERT_EQ(nodes[i], status[i]) TH_LOG("page %u did not move", i);
+	ASSERT_EQ(0, me_range(self->dev, MIGENTRY_IOC_READ_PTE, self->p, self->len, 0,
+			      self->after, NPAGES, NULL));
+
+	for (i = 0; i < NPAGES; i++) {
+		const struct migentry_record *pr = &self->predicted[i];
+		__u32 up = pr->after[MIGENTRY_POLICY_UPSTREAM].flags & COMPARED;
+		__u32 typed = pr->after[MIGENTRY_POLICY_TYPED].flags & COMPARED;
+		__u32 got = self->after[i].before.flags & COMPARED;
+
+		EXPECT_EQ(MIGENTRY_REC_DONE, pr->status);
+		EXPECT_NE(self->before[i].before.pfn, self->after[i].before.pfn);
+		EXPECT_EQ(up, got) TH_LOG("page %u: kernel %#x, upstream reference %#x (entry kind %u %#x)",
+					  i, got, up, pr->entry.kind, pr->entry.flags);
+		if (typed != up) {
+			diverged++;
+			EXPECT_TRUE(documented(pr, arg.vma_flags))
+				TH_LOG("page %u: typed %#x vs upstream %#x is not documented", i, typed, up);
+		}
+	}
+	TH_LOG("%u pages migrated, %u typed divergences", NPAGES, diverged);
+	EXPECT_EQ(variant->divergences, diverged);
+	EXPECT_TRUE(me_check(self->p, self->len, 21));
+}
+
+TEST_HARNESS_MAIN
