@@ -23,7 +23,10 @@ use crate::{
     ffi,
     ops,
     uapi,
-    vma::MmapWriteGuard, //
+    vma::{
+        MmapWriteGuard,
+        VmaView, //
+    }, //
 };
 
 /// State of one open file of `/dev/migentry`; the device keeps none yet.
@@ -102,30 +105,45 @@ impl RangeReq {
     }
 }
 
-impl Migentry {
-    fn read_pte(arg: usize) -> Result<isize> {
-        let mut req = RangeReq::read(arg, 0)?;
-        let admin = ffi::migentry_capable_sys_admin();
-        let mut records = KVec::with_capacity(req.pages, GFP_KERNEL)?;
+impl RangeReq {
+    /// Runs `per_vma` on the VMA of the range, with the caller's mmap lock held for writing, and
+    /// copies the records it collects back; `per_vma` gets the VMA and a record vector with room
+    /// for one record per page.
+    fn run<F>(mut self, arg: usize, per_vma: F) -> Result<isize>
+    where
+        F: FnOnce(&VmaView<'_>, &mut KVec<uapi::Record>) -> Result,
+    {
+        let mut records = KVec::with_capacity(self.pages, GFP_KERNEL)?;
         let task = kernel::current!();
         let mm = task.mm().ok_or(EFAULT)?;
         {
             let guard = MmapWriteGuard::lock(mm);
-            let vma = guard.vma(req.addr()).ok_or(EFAULT)?;
-            req.arg.vma_flags = ops::vma_flags(&vma);
-            vma.walk_ptes(req.addr(), req.len(), |slot| {
+            let vma = guard.vma(self.addr()).ok_or(EFAULT)?;
+            self.arg.vma_flags = ops::vma_flags(&vma);
+            per_vma(&vma, &mut records)?;
+        }
+        self.finish(arg, &records)
+    }
+}
+
+impl Migentry {
+    fn read_pte(arg: usize) -> Result<isize> {
+        let req = RangeReq::read(arg, 0)?;
+        let admin = ffi::migentry_capable_sys_admin();
+        let (addr, len) = (req.addr(), req.len());
+        req.run(arg, |vma, records| {
+            vma.walk_ptes(addr, len, |slot| {
                 records
                     .push_within_capacity(ops::read(slot, admin))
                     .map_err(|_| ENOSPC)
-            })?;
-        }
-        req.finish(arg, &records)
+            })
+        })
     }
 
     /// ROUNDTRIP (`install`) or EVALUATE.
     fn migrate(arg: usize, install: bool) -> Result<isize> {
         let known = uapi::RT_CLEAR_SOFT_DIRTY | uapi::RT_WRPROTECT | uapi::RT_UFFD_WP;
-        let mut req = RangeReq::read(arg, known)?;
+        let req = RangeReq::read(arg, known)?;
         if install && !ffi::migentry_tlb_flush_supported() {
             return Err(EOPNOTSUPP);
         }
@@ -135,18 +153,13 @@ impl Migentry {
             uffd_wp: req.arg.flags & uapi::RT_UFFD_WP != 0,
         };
         let admin = ffi::migentry_capable_sys_admin();
-        let mut records = KVec::with_capacity(req.pages, GFP_KERNEL)?;
-        let task = kernel::current!();
-        let mm = task.mm().ok_or(EFAULT)?;
-        {
-            let guard = MmapWriteGuard::lock(mm);
-            let vma = guard.vma(req.addr()).ok_or(EFAULT)?;
+        let (addr, len) = (req.addr(), req.len());
+        req.run(arg, |vma, records| {
             if inject.uffd_wp && !vma.facts().flags().uffd_wp {
                 return Err(EINVAL);
             }
             let facts = *vma.facts();
-            req.arg.vma_flags = ops::vma_flags(&vma);
-            let walked = vma.walk_ptes(req.addr(), req.len(), |slot| {
+            let walked = vma.walk_ptes(addr, len, |slot| {
                 let rec = ops::migrate(slot, &facts, inject, install, admin)?;
                 records.push_within_capacity(rec).map_err(|_| ENOSPC)
             });
@@ -154,9 +167,8 @@ impl Migentry {
             if install && !records.is_empty() {
                 vma.flush_tlb()?;
             }
-            walked?;
-        }
-        req.finish(arg, &records)
+            walked
+        })
     }
 
     fn info(arg: usize) -> Result<isize> {

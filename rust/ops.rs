@@ -156,12 +156,21 @@ pub(crate) fn migrate(
     let f0 = *folio.facts();
     let anon = f0.anon != 0;
 
+    // Take the PTE atomically so that an A/D update by the hardware is not lost between reading
+    // it and replacing it. Under the page-table lock a present PTE stays present, so every
+    // `install()` below finds the slot none and cannot fail; should that ever not hold, the page
+    // is put back as it was rather than lost.
     let old = if install { slot.take() } else { slot.get() };
+    let Some(entry) = AnyMigrationEntry::from_present(old, f0.anon_exclusive != 0) else {
+        if install {
+            slot.install(old.val())?;
+        }
+        return Err(EIO);
+    };
     let was_dirty = old.decode().flags.has(PteFlags::DIRTY);
     if install && was_dirty {
         folio.mark_dirty();
     }
-    let entry = AnyMigrationEntry::from_present(old, f0.anon_exclusive != 0).ok_or(EIO)?;
     if install {
         slot.install(entry.val())?;
     }

@@ -51,6 +51,22 @@ if [ -f "$base/built" ]; then
 fi
 
 log=$base/build.log
+
+# make_in_tree TARGET...: run the kernel's make in $kdir, appending to $log.
+make_in_tree() {
+	(cd "$kdir" && "${kmake[@]}" "$@") >> "$log" 2>&1 || {
+		tail -n 40 "$log" >&2
+		die "kernel build failed ($*); full log: $log"
+	}
+}
+
+finish() {
+	echo "$key" > "$base/built"
+	note "kernel ready: $kdir"
+	echo "$kdir"
+	exit 0
+}
+
 if [ -n "$patchdir" ]; then
 	# A variant is the stock tree with a patch series on top, rebuilt
 	# incrementally (a few files change, so this takes a minute or two).
@@ -60,20 +76,11 @@ if [ -n "$patchdir" ]; then
 	mkdir -p "$base"
 	cp -a "$stock" "$kdir"
 	for p in "$patchdir"/*.patch; do
-		patch -d "$kdir" -p1 -s --no-backup-if-mismatch < "$p" > "$log" 2>&1 ||
+		patch -d "$kdir" -p1 -s --no-backup-if-mismatch < "$p" >> "$log" 2>&1 ||
 			die "patch $(basename "$p") does not apply to linux-source-$KERNEL_SERIES $pkgver (log: $log)"
 	done
-	(
-		cd "$kdir"
-		"${kmake[@]}" -j"$jobs" bzImage modules
-	) >> "$log" 2>&1 || {
-		tail -n 40 "$log" >&2
-		die "kernel build failed; full log: $log"
-	}
-	echo "$key" > "$base/built"
-	note "kernel ready: $kdir"
-	echo "$kdir"
-	exit 0
+	make_in_tree -j"$jobs" bzImage modules
+	finish
 fi
 
 note "building kernel $pkgver ($variant) in $base; this takes a while once"
@@ -82,16 +89,11 @@ mkdir -p "$base"
 tar -C "$base" -xf "$tarball"
 mv "$base/linux-source-$KERNEL_SERIES" "$kdir"
 
-(
-	cd "$kdir"
-	"${kmake[@]}" rustavailable
-	"${kmake[@]}" tinyconfig
-	scripts/kconfig/merge_config.sh -m .config "$fragment"
-	"${kmake[@]}" olddefconfig
-) > "$log" 2>&1 || {
-	tail -n 30 "$log" >&2
-	die "configuring the kernel failed; full log: $log"
-}
+make_in_tree rustavailable
+make_in_tree tinyconfig
+(cd "$kdir" && scripts/kconfig/merge_config.sh -m .config "$fragment") >> "$log" 2>&1 ||
+	die "merging selftests/config failed; full log: $log"
+make_in_tree olddefconfig
 
 missing=0
 while IFS= read -r line; do
@@ -107,15 +109,6 @@ while IFS= read -r line; do
 done < "$fragment"
 [ "$missing" = 0 ] || die "kernel configuration incomplete (see above)"
 
-(
-	cd "$kdir"
-	"${kmake[@]}" -j"$jobs" bzImage modules
-	"${kmake[@]}" headers
-) >> "$log" 2>&1 || {
-	tail -n 40 "$log" >&2
-	die "kernel build failed; full log: $log"
-}
-
-echo "$key" > "$base/built"
-note "kernel ready: $kdir"
-echo "$kdir"
+make_in_tree -j"$jobs" bzImage modules
+make_in_tree headers
+finish
