@@ -8,6 +8,7 @@
 #   make demo       boot the guest and show what the module reports
 #   make vm-run PROG=path [ARGS="..."]   run a static program in the guest
 #   make race       the clear_refs/migration race on the stock and patched kernels
+#   make check-upstream   the kernel's own mm selftests in the guest, migentry loaded
 #   make kernel KERNEL_VARIANT=patched   build the kernel with patches/ applied
 #
 # Set KDIR=<your Rust-enabled 7.3 tree> to use your own kernel; nothing is
@@ -18,7 +19,7 @@ S := $(CURDIR)/scripts
 export KDIR
 
 .PHONY: all module module-strict deps kernel selftests samples check demo vm-run fmt test-parser \
-	compile-fail race clean
+	compile-fail race check-upstream clean
 
 all: module
 
@@ -61,6 +62,11 @@ demo: deps
 	@$(S)/build-module.sh > /dev/null
 	@$(S)/build-samples.sh
 	@$(S)/demo.sh
+
+check-upstream: deps
+	@$(S)/kernel.sh > /dev/null
+	@$(S)/build-module.sh > /dev/null
+	@$(S)/upstream-mm.sh
 
 race: deps
 	@$(S)/kernel.sh > /dev/null

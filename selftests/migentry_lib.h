@@ -27,7 +27,7 @@
 
 /* /proc/PID/pagemap bits (Documentation/admin-guide/mm/pagemap.rst) */
 #define PM_SOFT_DIRTY	(1ULL << 55)
-#define PM_EXCLUSIVE	(1ULL << 56)
+#define PM_EXCLUSIVE	(1ULL << 56)	/* PM_MMAP_EXCLUSIVE: mapped by one process */
 #define PM_UFFD_WP	(1ULL << 57)
 #define PM_FILE		(1ULL << 61)
 #define PM_SWAP		(1ULL << 62)

@@ -111,7 +111,11 @@ TEST_F(mem, roundtrip_keeps_data_and_writability)
 	}
 	ASSERT_TRUE(me_check(self->p, self->len, 7));
 	for (i = 0; i < NPAGES; i++) {
-		EXPECT_TRUE(me_pagemap(self->p + i * me_page()) & PM_PRESENT);
+		uint64_t pm = me_pagemap(self->p + i * me_page());
+
+		EXPECT_TRUE(pm & PM_PRESENT);
+		/* Still mapped by this process only: the round trip changed no mapcount. */
+		EXPECT_TRUE(pm & PM_EXCLUSIVE);
 		EXPECT_EQ(0, me_store_faults(self->p + i * me_page(), me_pattern(i * me_page(), 7)));
 	}
 	/* What READ_PTE sees now is what ROUNDTRIP said it installed. */
