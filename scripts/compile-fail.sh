@@ -3,8 +3,9 @@
 #
 # Compile-fail tests of the type design: each tests/compile-fail/NAME.fail.rs
 # must be rejected by rustc with the error code on its "// expect-error:"
-# line, at a line of the case itself; its twin NAME.pass.rs, the correct
-# version of the same code, must compile. Both are compiled as a module of
+# line, at a line of the case itself; its twin NAME.pass.rs (or the file a
+# "// twin: FILE" line names), the correct version of the same code, must
+# compile. Both are compiled as a module of
 # the real crate (against KDIR), so they see exactly the module's API.
 #
 # Last line: "compile-fail: N rejected as expected, M unexpected".
@@ -33,13 +34,14 @@ ok=0
 bad=0
 for fail in "$top"/tests/compile-fail/*.fail.rs; do
 	name=$(basename "$fail" .fail.rs)
-	pass=$top/tests/compile-fail/$name.pass.rs
+	twin=$(sed -n 's|^// twin: \(.*\.pass\.rs\)$|\1|p' "$fail")
+	pass=$top/tests/compile-fail/${twin:-$name.pass.rs}
 	want=$(sed -n 's|^// expect-error: \(E[0-9]*\)$|\1|p' "$fail")
 	verdict=
 	if [ -z "$want" ]; then
 		verdict="no '// expect-error: Exxxx' line"
 	elif [ ! -f "$pass" ]; then
-		verdict="no twin $name.pass.rs"
+		verdict="no twin $(basename "$pass")"
 	elif build_case "$fail" "$name.fail"; then
 		verdict="compiled, but must not"
 	elif ! grep -q "^error\[$want\]" "$work/$name.fail/build.log"; then

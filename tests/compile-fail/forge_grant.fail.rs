@@ -1,4 +1,5 @@
 // expect-error: E0451
+// twin: read_entry_grant.pass.rs
 // A WriteGrant has one constructor, `WriteGrant::mint`; its fields are private.
 use crate::restore::WriteGrant;
 

@@ -1,4 +1,5 @@
 // expect-error: E0308
+// twin: read_entry_grant.pass.rs
 // Nor can a ReadExclusive entry.
 use crate::{
     restore::WriteGrant,
