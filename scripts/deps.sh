@@ -12,7 +12,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 packages=(
 	rustc-web rust-web-src rust-web-clippy rustfmt-web cargo-web
 	"clang-$LLVM_VERSION" "lld-$LLVM_VERSION" "llvm-$LLVM_VERSION" "libclang-$LLVM_VERSION-dev"
-	make gcc libc6-dev bc bison flex libelf-dev libssl-dev cpio kmod xz-utils
+	make gcc libc6-dev perl patch bc bison flex libelf-dev libssl-dev cpio kmod xz-utils
 	qemu-system-x86 busybox-static libnuma-dev python3
 )
 
