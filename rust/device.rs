@@ -111,9 +111,9 @@ impl RangeReq {
     /// for one record per page.
     fn run<F>(mut self, arg: usize, per_vma: F) -> Result<isize>
     where
-        F: FnOnce(&VmaView<'_>, &mut KVec<uapi::Record>) -> Result,
+        F: FnOnce(&VmaView<'_>, &mut KVVec<uapi::Record>) -> Result,
     {
-        let mut records = KVec::with_capacity(self.pages, GFP_KERNEL)?;
+        let mut records = KVVec::with_capacity(self.pages, GFP_KERNEL)?;
         let task = kernel::current!();
         let mm = task.mm().ok_or(EFAULT)?;
         {

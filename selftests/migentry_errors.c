@@ -141,6 +141,30 @@ TEST_F(err, too_many_pages_is_e2big)
 					      (MIGENTRY_MAX_PAGES + 1) * self->pg, 0, self->rec, 8));
 }
 
+/* The largest range is accepted (its ~10 MiB of records come from kvmalloc). */
+TEST(max_range_is_accepted)
+{
+	size_t len = (size_t)MIGENTRY_MAX_PAGES * me_page();
+	struct migentry_record *rec = calloc(MIGENTRY_MAX_PAGES, sizeof(*rec));
+	struct migentry_range arg;
+	int dev = me_open();
+	char *p;
+
+	ASSERT_LE(0, dev);
+	ASSERT_NE(NULL, rec);
+	p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	madvise(p, len, MADV_NOHUGEPAGE);
+	ASSERT_EQ(0, me_range(dev, MIGENTRY_IOC_READ_PTE, p, len, 0, rec, MIGENTRY_MAX_PAGES, &arg))
+		TH_LOG("READ_PTE of %zu bytes: %s", len, strerror(errno));
+	EXPECT_EQ(MIGENTRY_MAX_PAGES, arg.nr_done);
+	EXPECT_EQ(MIGENTRY_REC_NONE, rec[MIGENTRY_MAX_PAGES - 1].status);
+	EXPECT_EQ((uintptr_t)p + len - me_page(), rec[MIGENTRY_MAX_PAGES - 1].addr);
+	munmap(p, len);
+	free(rec);
+	close(dev);
+}
+
 TEST_F(err, uffd_wp_injection_needs_uffd_vma)
 {
 	EXPECT_EQ(EINVAL, expect_errno(self->dev, MIGENTRY_IOC_ROUNDTRIP, self->p, self->pg,
