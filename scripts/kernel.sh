@@ -63,6 +63,10 @@ make_in_tree() {
 finish() {
 	echo "$key" > "$base/built"
 	note "kernel ready: $kdir"
+	# Each tree is ~2.5 GB: drop older builds of this variant (other keys).
+	for old in "$MIGENTRY_CACHE/kernel/$KERNEL_SERIES-$variant-"*; do
+		[ "$old" = "$base" ] || rm -rf "$old"
+	done
 	echo "$kdir"
 	exit 0
 }
