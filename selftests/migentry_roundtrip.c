@@ -324,15 +324,14 @@ TEST(fork_cow)
 {
 	size_t pg = me_page();
 	struct migentry_record rec;
-	int dev, to_child[2], to_parent[2], status;
+	int dev, fd, to_child[2], to_parent[2], status;
 	char *p, c;
 	pid_t pid;
 
 	dev = me_open();
 	ASSERT_LE(0, dev);
-	p = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	p = me_map(ME_PRIVATE_ANON, pg, &fd);
 	ASSERT_NE(MAP_FAILED, p);
-	madvise(p, pg, MADV_NOHUGEPAGE);
 	p[0] = 'A';
 	ASSERT_EQ(0, pipe(to_child));
 	ASSERT_EQ(0, pipe(to_parent));

@@ -231,15 +231,14 @@ TEST(rwp_survives_roundtrip)
 	struct migentry_record rec;
 	struct access a = { .write = false };
 	struct uffd_msg msg;
-	int dev, uffd, faults = 0;
+	int dev, fd, uffd, faults = 0;
 	pthread_t t;
 	char *p;
 
 	dev = me_open();
 	ASSERT_LE(0, dev);
-	p = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	p = me_map(ME_PRIVATE_ANON, pg, &fd);
 	ASSERT_NE(MAP_FAILED, p);
-	madvise(p, pg, MADV_NOHUGEPAGE);
 	p[0] = 'r';
 	uffd = uffd_open(UFFD_FEATURE_RWP);
 	ASSERT_LE(0, uffd) TH_LOG("userfaultfd with UFFD_FEATURE_RWP: %s", strerror(errno));
