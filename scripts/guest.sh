@@ -55,7 +55,7 @@ check)
 	cp "$top/selftests/run_migentry.sh" "$root/selftests/"
 	cp "$ko" "$root/selftests/migentry.ko"
 	for t in "$st"/migentry_*; do
-		case "$t" in *.*) continue ;; esac
+		case "${t##*/}" in *.*) continue ;; esac
 		cp "$t" "$root/selftests/"
 	done
 	;;

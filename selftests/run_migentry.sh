@@ -15,7 +15,7 @@ ko=${MIGENTRY_KO:-$dir/migentry.ko}
 if [ -z "${MIGENTRY_TESTS:-}" ]; then
 	MIGENTRY_TESTS=
 	for t in "$dir"/migentry_*; do
-		case "$t" in *.*) continue ;; esac
+		case "${t##*/}" in *.*) continue ;; esac
 		[ -x "$t" ] && MIGENTRY_TESTS="$MIGENTRY_TESTS $t"
 	done
 fi
