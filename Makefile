@@ -4,7 +4,8 @@
 #
 #   make            build migentry.ko (against KDIR=..., or the cached guest kernel)
 #   make check      everything from scratch: deps, kernel, module (rustfmt + clippy
-#                   clean), selftests, guest run; ends with "N passed, N failed, N skipped"
+#                   clean), selftests, guest run, the kernel's mm selftests (reused
+#                   while their inputs are unchanged); ends with "N passed, N failed, N skipped"
 #   make demo       boot the guest and show what the module reports
 #   make vm-run PROG=path [ARGS="..."]   run a static program in the guest
 #   make race       the clear_refs/migration race on the stock and patched kernels
@@ -55,7 +56,7 @@ check: deps
 	@python3 -m unittest discover -s $(CURDIR)/tests -p 'test_*.py'
 	@$(S)/build-samples.sh
 	@$(S)/regression.sh
-	@$(S)/guest.sh check
+	@$(S)/guest-checks.sh
 
 demo: deps
 	@$(S)/kernel.sh > /dev/null
@@ -66,7 +67,7 @@ demo: deps
 check-upstream: deps
 	@$(S)/kernel.sh > /dev/null
 	@$(S)/build-module.sh > /dev/null
-	@$(S)/upstream-mm.sh
+	@MIGENTRY_UPSTREAM=run $(S)/upstream-mm.sh
 
 race: deps
 	@$(S)/kernel.sh > /dev/null

@@ -198,7 +198,8 @@ u32 migentry_pte_decode(u64 val, u32 *leaf, u64 *pfn)
 	}
 	if (pte_swp_soft_dirty(pte))
 		f |= MIGENTRY_PTE_SOFT_DIRTY;
-	if (pte_swp_uffd(pte))
+	/* A uffd-wp marker keeps the protection of a page that is gone. */
+	if (pte_swp_uffd(pte) || softleaf_is_uffd_wp_marker(entry))
 		f |= MIGENTRY_PTE_UFFD;
 	return f;
 }

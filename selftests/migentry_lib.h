@@ -211,6 +211,31 @@ static inline bool me_check(const char *p, size_t len, unsigned int seed)
 	return true;
 }
 
+/*
+ * Push [p, p + len) out to swap with MADV_PAGEOUT until no page of it is
+ * mapped any more (reclaim is best effort, so retry a few times). Private
+ * anon pages then have swap PTEs; shmem pages have none PTEs. Needs the
+ * guest's swap device.
+ */
+static inline bool me_page_out(char *p, size_t len)
+{
+	size_t off;
+	int tries;
+
+	for (tries = 0; tries < 20; tries++) {
+		bool mapped = false;
+
+		if (madvise(p, len, MADV_PAGEOUT))
+			return false;
+		for (off = 0; off < len; off += me_page())
+			if (me_pagemap(p + off) & PM_PRESENT)
+				mapped = true;
+		if (!mapped)
+			return true;
+	}
+	return false;
+}
+
 static inline bool me_has(const struct migentry_pte_state *s, __u32 flags)
 {
 	return (s->flags & flags) == flags;

@@ -124,6 +124,48 @@ TEST_F(mem, roundtrip_keeps_data_and_writability)
 	EXPECT_TRUE(me_has(&self->rec[1].before, MIGENTRY_PTE_WRITE | MIGENTRY_PTE_PRESENT));
 }
 
+/*
+ * Swapped-out pages are not the device's business: private ones have swap
+ * PTEs (reported as such, status NOT_PRESENT), shared ones none PTEs (their
+ * swap entry lives in the shmem mapping). Both stay exactly as they were, and
+ * the data comes back from swap intact.
+ */
+TEST_F(mem, swapped_out_pages_are_left_alone)
+{
+	__u32 kind = variant->shared ? MIGENTRY_LEAF_NONE : MIGENTRY_LEAF_SWAP;
+	__u32 status = variant->shared ? MIGENTRY_REC_NONE : MIGENTRY_REC_NOT_PRESENT;
+	struct migentry_record rt[NPAGES];
+	struct migentry_range arg;
+	unsigned int i;
+
+	me_fill(self->p, self->len, 13);
+	ASSERT_TRUE(me_page_out(self->p, self->len))
+		TH_LOG("MADV_PAGEOUT left pages mapped; is the guest's swap on?");
+	ASSERT_EQ(0, me_range(self->dev, MIGENTRY_IOC_READ_PTE, self->p, self->len, 0,
+			      self->rec, NPAGES, &arg));
+	ASSERT_EQ(NPAGES, arg.nr_done);
+	ASSERT_EQ(0, me_range(self->dev, MIGENTRY_IOC_ROUNDTRIP, self->p, self->len, 0,
+			      rt, NPAGES, &arg));
+	ASSERT_EQ(NPAGES, arg.nr_done);
+	for (i = 0; i < NPAGES; i++) {
+		uint64_t pm = me_pagemap(self->p + i * me_page());
+
+		EXPECT_EQ(kind, self->rec[i].before.kind);
+		EXPECT_FALSE(self->rec[i].before.flags & MIGENTRY_PTE_PRESENT);
+		EXPECT_EQ(status, rt[i].status);
+		/* Untouched: the same entry before and after the round trip. */
+		EXPECT_EQ(self->rec[i].before.raw, rt[i].before.raw);
+		EXPECT_FALSE(pm & PM_PRESENT);
+		if (!variant->shared) {
+			EXPECT_TRUE(pm & PM_SWAP);
+			EXPECT_NE(0, self->rec[i].before.raw);
+		}
+	}
+	/* Reading swaps the pages back in, pattern intact. */
+	ASSERT_TRUE(me_check(self->p, self->len, 13));
+	EXPECT_TRUE(me_pagemap(self->p) & PM_PRESENT);
+}
+
 TEST_F(mem, roundtrip_read_only_stays_read_only)
 {
 	unsigned int i;

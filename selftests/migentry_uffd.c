@@ -177,6 +177,36 @@ TEST_F(uffd, wp_survives_roundtrip)
 }
 
 /*
+ * Out to swap and back: a protected private page's swap PTE keeps the uffd
+ * bit; a protected shmem page leaves a uffd-wp marker where its PTE was.
+ * READ_PTE reports both as protected, and the protection survives swap-in.
+ */
+TEST_F(uffd, wp_survives_swap)
+{
+	bool anon = variant->type == ME_PRIVATE_ANON;
+	size_t pg = me_page();
+	struct migentry_record rec[NPAGES];
+	int ok;
+
+	ASSERT_TRUE(me_page_out(self->p, self->len))
+		TH_LOG("MADV_PAGEOUT left pages mapped; is the guest's swap on?");
+	ASSERT_EQ(0, me_range(self->dev, MIGENTRY_IOC_READ_PTE, self->p, self->len, 0, rec,
+			      NPAGES, NULL));
+	EXPECT_EQ(anon ? MIGENTRY_LEAF_SWAP : MIGENTRY_LEAF_MARKER, rec[0].before.kind);
+	EXPECT_TRUE(me_has(&rec[0].before, MIGENTRY_PTE_UFFD));
+	EXPECT_EQ(anon ? MIGENTRY_LEAF_SWAP : MIGENTRY_LEAF_NONE, rec[1].before.kind);
+	EXPECT_FALSE(me_has(&rec[1].before, MIGENTRY_PTE_UFFD));
+	EXPECT_TRUE(me_pagemap(self->p) & PM_UFFD_WP);
+	EXPECT_FALSE(me_pagemap(self->p + pg) & PM_UFFD_WP);
+
+	/* Swapped in by the writes: page 1 silently, page 0 with exactly one WP fault. */
+	EXPECT_EQ(0, write_from_thread(self->uffd, self->p + pg, me_pattern(pg, 11), &ok));
+	EXPECT_EQ(1, write_from_thread(self->uffd, self->p, me_pattern(0, 11), &ok));
+	EXPECT_TRUE(ok);
+	EXPECT_TRUE(me_check(self->p, self->len, 11));
+}
+
+/*
  * The 2022 bug: a uffd-wp'd shmem page as a Read entry. Before 6.2 its
  * vm_page_prot was writable and pte_mkuffd_wp() did not write-protect, so it
  * came back write ∧ uffd-wp. EVALUATE shows what each policy installs.

@@ -46,7 +46,7 @@ struct migentry_info {
 #define MIGENTRY_PTE_DIRTY	(1U << 2)	/* pte_dirty(): D or SavedDirty */
 #define MIGENTRY_PTE_YOUNG	(1U << 3)	/* pte_young() */
 #define MIGENTRY_PTE_SOFT_DIRTY	(1U << 4)	/* pte_soft_dirty() / pte_swp_soft_dirty() */
-#define MIGENTRY_PTE_UFFD	(1U << 5)	/* pte_uffd() / pte_swp_uffd() (uffd-wp) */
+#define MIGENTRY_PTE_UFFD	(1U << 5)	/* uffd-wp: pte_uffd(), pte_swp_uffd(), marker */
 #define MIGENTRY_PTE_SPECIAL	(1U << 6)	/* pte_special() */
 #define MIGENTRY_PTE_PROTNONE	(1U << 7)	/* present but PROT_NONE (NUMA hint, uffd RWP) */
 
