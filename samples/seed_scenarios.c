@@ -192,21 +192,36 @@ static void cell(char *buf, size_t n, const struct migentry_pte_state *s, bool e
 }
 
 /*
- * The marks: '*' the policy would lose write-protection (the page comes back
- * writable though it was read-only or uffd-wp before migration); '#' it would
- * lose soft-dirty tracking (writable and clean in a VMA that tracks it).
+ * The marks say what a writable result costs, by who relies on the next write
+ * to the page faulting. '!' and '#' break a protection someone relies on; '~'
+ * hands back write access that nothing tracks.
+ *  '!' data: the entry carried uffd-wp (the 2022 bug: the write goes through
+ *      unseen by the uffd-wp monitor), or the VMA itself needs the fault (no
+ *      VM_WRITE, a private COW page, or write-notify, which a filesystem may
+ *      need);
+ *  '#' tracking: the page comes back writable and clean in a VMA that tracks
+ *      soft-dirty, so the next write is never recorded (a CRIU-style pre-dump
+ *      misses the page; no data is lost);
+ *  '~' nothing: a page that was read-only comes back writable in a shared
+ *      writable VMA without write-notify (VM_SOFTDIRTY set, no uffd-wp), where
+ *      a write fault would only make it writable again.
  */
 static const char *mark(const struct row *r, const struct migentry_pte_state *s)
 {
-	bool w = s->flags & MIGENTRY_PTE_WRITE;
-	bool was_protected = r->ev.entry.kind != MIGENTRY_LEAF_MIGRATION_WRITE ||
-			     (r->ev.entry.flags & MIGENTRY_PTE_UFFD);
+	__u64 v = r->vma_flags;
+	bool was_writable = r->ev.entry.kind == MIGENTRY_LEAF_MIGRATION_WRITE;
 
-	if (w && was_protected)
-		return "*";
-	if (w && (r->vma_flags & MIGENTRY_VMA_SD_TRACKING) && !(s->flags & MIGENTRY_PTE_SOFT_DIRTY))
+	if (!(s->flags & MIGENTRY_PTE_WRITE))
+		return " ";
+	if (r->ev.entry.flags & MIGENTRY_PTE_UFFD)
+		return "!";
+	if (!(v & MIGENTRY_VMA_WRITE) || (!was_writable && !(v & MIGENTRY_VMA_SHARED)))
+		return "!";
+	if ((v & MIGENTRY_VMA_SD_TRACKING) && !(s->flags & MIGENTRY_PTE_SOFT_DIRTY))
 		return "#";
-	return " ";
+	if (was_writable)
+		return " ";
+	return v & MIGENTRY_VMA_WRITE_NOTIFY ? "!" : "~";
 }
 
 /* Each scenario prepares its page right before it is measured: clear_refs and fork act on the
@@ -436,9 +451,16 @@ int main(int argc, char **argv)
 	}
 	printf("\nLegend: W writable / r read-only, D dirty, A young, S soft-dirty, U uffd-wp, N PROT_NONE.\n"
 	       "Entry: the migration entry's kind (Write, ReadEx = read-only anon-exclusive, Read)\n"
-	       "and the bits it carries. '*' marks a policy that would hand write access back to a\n"
-	       "page that was read-only or uffd-wp before migration; '#' one that would restore a\n"
-	       "writable, clean PTE in a VMA that tracks soft-dirty, so the next write is never\n"
-	       "recorded. 'next write faults?' is observed after migentry's typed round trip.\n");
+	       "and the bits it carries. A mark says what a writable result costs:\n"
+	       "'!' data: a write that had to fault goes through unseen. The entry was uffd-wp\n"
+	       "    (the 2022 bug: the snapshot misses the write), or the VMA needs the fault\n"
+	       "    (no VM_WRITE, COW, write-notify).\n"
+	       "'#' tracking: the page is writable and clean in a VMA that tracks soft-dirty, so\n"
+	       "    the next write is never recorded and a CRIU-style pre-dump misses the page.\n"
+	       "'~' nothing: write goes back to a page that was read-only, but nothing tracks its\n"
+	       "    writes: VM_SOFTDIRTY is set (every page reads soft-dirty anyway), no uffd-wp,\n"
+	       "    so no write-notify. Read-only there only costs one more write fault.\n"
+	       "'!' and '#' both break a protection someone relies on; they differ in what is lost.\n"
+	       "'next write faults?' is observed after migentry's typed round trip.\n");
 	return 0;
 }
