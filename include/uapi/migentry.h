@@ -2,10 +2,14 @@
 /*
  * migentry: userspace ABI of /dev/migentry.
  *
- * Every argument struct starts with a __u64 size that the caller sets to
- * sizeof() of the struct it was compiled with. The kernel rejects sizes it
- * does not know with -EINVAL, so a struct can grow in a later ABI version
- * without breaking old binaries. On error nothing is copied back.
+ * Every argument struct starts with a __u64 size, which must equal sizeof()
+ * of that struct as this header defines it; any other value is -EINVAL and
+ * nothing else is read. The ioctl number encodes sizeof() of the struct too
+ * (_IOWR), so a caller built with a struct of another size uses a different
+ * command and gets -ENOTTY before size is looked at. No other sizes are
+ * accepted: if a struct ever grows, the larger struct will come with a new
+ * ioctl number, and the old number keeps its old struct. On error nothing
+ * is copied back.
  */
 #ifndef _UAPI_LINUX_MIGENTRY_H
 #define _UAPI_LINUX_MIGENTRY_H
@@ -24,6 +28,14 @@
 #define MIGENTRY_FEAT_UFFD_RWP		(1ULL << 2)	/* uffd read-write protect */
 #define MIGENTRY_FEAT_NUMA		(1ULL << 3)	/* CONFIG_NUMA; see nr_online_nodes */
 #define MIGENTRY_FEAT_MIGRATION_AD	(1ULL << 4)	/* migration entries keep young/dirty */
+/*
+ * The kernel lets migentry flush a user mm's TLB and secondary MMUs: the
+ * test-only "hooked" kernel variant (CONFIG_MIGENTRY_HOOKS) exports
+ * flush_tlb_mm_range() and the mmu_notifier range calls to migentry. A stock
+ * kernel exports neither. Without this bit, ROUNDTRIP refuses round trips
+ * that take rights away from a page (see MIGENTRY_IOC_ROUNDTRIP).
+ */
+#define MIGENTRY_FEAT_TLB_FLUSH		(1ULL << 5)
 
 struct migentry_info {
 	__u64 size;		/* in: sizeof(struct migentry_info) */
@@ -150,9 +162,26 @@ struct migentry_range {
 /*
  * ROUNDTRIP: for every present page, under its page-table lock: take the PTE,
  * install the migration entry try_to_migrate_one() would, apply the RT_*
- * operations, restore it with the typed restore and install the result; then
- * flush the TLB. Records: before, entry, after[] for all policies (after[TYPED]
- * is what was installed), refused.
+ * operations, restore it with the typed restore and install the result.
+ * Records: before, entry, after[] for all policies (after[TYPED] is what was
+ * installed), refused.
+ *
+ * A round trip takes rights away from a page when the PTE it installs allows
+ * less than the PTE it replaced: the old one was writable and the new one is
+ * not, or the old one was accessible and the new one is PROT_NONE (uffd
+ * RWP). Other CPUs may still hold the old translation in their TLBs, so such
+ * a round trip needs a TLB flush, which only MIGENTRY_FEAT_TLB_FLUSH provides:
+ *
+ * - Without MIGENTRY_FEAT_TLB_FLUSH, ROUNDTRIP fails with -EOPNOTSUPP if any
+ *   page of the range would lose rights, before it changes any PTE: no page
+ *   is round-tripped and nothing is copied back. The module logs the reason
+ *   once. Round trips that take no rights away work on every kernel: a
+ *   stale TLB entry then allows nothing the new PTE forbids.
+ * - With MIGENTRY_FEAT_TLB_FLUSH, the module flushes the range's TLB entries
+ *   on all CPUs and invalidates secondary MMUs before the ioctl returns, also
+ *   when the walk stopped early with an error after some PTEs were replaced.
+ *
+ * EVALUATE changes nothing and works on every kernel.
  */
 #define MIGENTRY_IOC_ROUNDTRIP	_IOWR(MIGENTRY_IOC_MAGIC, 0x02, struct migentry_range)
 
