@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `/dev/migentry`: the misc device and its ioctl dispatch.
+//! `/dev/migentry`: the misc device and its ioctls.
 //!
-//! This file holds no `unsafe`: it only uses the kernel crate and the module's abstraction layer.
+//! This layer decodes ioctl arguments, walks the caller's own memory through the mm layer and
+//! reports; it holds no `unsafe` and calls no C (`uapi` encodes the ABI structs word by word,
+//! `ops` does the per-page work).
 
 use kernel::{
     fs::File,
@@ -19,50 +21,54 @@ use kernel::{
     },
 };
 
-use crate::{
-    ffi,
-    ops,
-    uapi,
-    vma::{
-        MmapWriteGuard,
-        VmaView, //
-    }, //
+use crate::mm::{
+    self,
+    Invalidation,
+    MmapWriteGuard,
+    VmaFacts,
+    VmaView, //
 };
 
-/// State of one open file of `/dev/migentry`; the device keeps none yet.
+mod ops;
+mod uapi;
+
+/// State of one open file of `/dev/migentry`; the device keeps none.
 pub(crate) struct Migentry;
 
-/// Reads an ioctl argument whose first field is `__u64 size`.
+/// Reads the ioctl argument at `arg`, `N` words whose first is `__u64 size`.
 ///
-/// The size is read first and checked against the struct this module was built with, so a
-/// caller built against another ABI version gets `EINVAL` and nothing else is read.
-fn read_arg<T: uapi::SizedArg>(arg: usize) -> Result<T> {
-    let mut sized = UserSlice::new(UserPtr::from_addr(arg), core::mem::size_of::<u64>()).reader();
-    if sized.read::<u64>()? != T::SIZE {
+/// The size is read first and must be the size of the struct this ABI defines; a caller built
+/// against another size gets `EINVAL` and nothing else is read. (A struct of another size has
+/// another ioctl number anyway, since `_IOWR` encodes it.)
+fn read_words<const N: usize>(arg: usize) -> Result<[u64; N]> {
+    let mut size = UserSlice::new(UserPtr::from_addr(arg), size_of::<u64>()).reader();
+    // CAST: `N` words are at most a few hundred bytes.
+    if size.read::<u64>()? != (N * size_of::<u64>()) as u64 {
         return Err(EINVAL);
     }
-    UserSlice::new(UserPtr::from_addr(arg), core::mem::size_of::<T>())
+    UserSlice::new(UserPtr::from_addr(arg), N * size_of::<u64>())
         .reader()
-        .read::<T>()
+        .read::<[u64; N]>()
 }
 
-/// Copies an ioctl result back to the caller's struct.
-fn write_arg<T: uapi::SizedArg>(arg: usize, val: &T) -> Result {
-    UserSlice::new(UserPtr::from_addr(arg), core::mem::size_of::<T>())
+/// Writes `N` words back to the ioctl argument at `arg`.
+fn write_words<const N: usize>(arg: usize, w: &[u64; N]) -> Result {
+    UserSlice::new(UserPtr::from_addr(arg), N * size_of::<u64>())
         .writer()
-        .write(val)
+        .write(w)
 }
 
 /// A checked `struct migentry_range`: the range is page-aligned, non-empty, does not overflow,
 /// has at most `MIGENTRY_MAX_PAGES` pages, and the record array can hold one record per page.
 struct RangeReq {
     arg: uapi::Range,
+    addr: usize,
     pages: usize,
 }
 
 impl RangeReq {
     fn read(arg: usize, known_flags: u64) -> Result<Self> {
-        let a: uapi::Range = read_arg(arg)?;
+        let a = uapi::Range::decode(read_words(arg)?);
         if a.flags & !known_flags != 0 {
             return Err(EINVAL);
         }
@@ -76,110 +82,144 @@ impl RangeReq {
         if pages > uapi::MAX_PAGES {
             return Err(E2BIG);
         }
+        // CAST: at most `MAX_PAGES`.
         if a.nr_records < pages as u64 {
             return Err(ENOSPC);
         }
-        Ok(Self { arg: a, pages })
-    }
-
-    fn addr(&self) -> usize {
-        // CAST: checked to fit in `read()`.
-        self.arg.addr as usize
+        Ok(Self {
+            arg: a,
+            addr,
+            pages,
+        })
     }
 
     fn len(&self) -> usize {
         self.pages * PAGE_SIZE
     }
 
-    /// Copies `records` to the user's array and `nr_done` back into the argument.
-    fn finish(mut self, arg: usize, records: &[uapi::Record]) -> Result<isize> {
-        let bytes = records.as_bytes();
+    /// Runs `per_vma` on the VMA of the range with the caller's mmap lock held for writing.
+    /// Returns the VMA's facts as they were under the lock.
+    fn with_vma<F>(&mut self, per_vma: F) -> Result<VmaFacts>
+    where
+        F: FnOnce(&VmaView<'_>) -> Result,
+    {
+        let task = kernel::current!();
+        let mm = task.mm().ok_or(EFAULT)?;
+        let guard = MmapWriteGuard::lock(mm);
+        let vma = guard.vma(self.addr).ok_or(EFAULT)?;
+        let facts = *vma.facts();
+        self.arg.vma_flags = ops::vma_flags(&facts);
+        per_vma(&vma)?;
+        Ok(facts)
+    }
+
+    /// Copies `records` to the caller's array and `nr_done` back into the argument; nothing is
+    /// copied when this is not reached.
+    fn finish(mut self, arg: usize, records: impl Iterator<Item = uapi::Record>) -> Result<isize> {
+        let mut words = KVVec::with_capacity(self.pages * uapi::RECORD_WORDS, GFP_KERNEL)?;
+        let mut n = 0u64;
+        for r in records {
+            let mut w = [0u64; uapi::RECORD_WORDS];
+            r.encode(&mut w);
+            words.extend_from_slice(&w, GFP_KERNEL)?;
+            n += 1;
+        }
         // CAST: `u64` and `usize` are the same size on x86-64.
         let ptr = UserPtr::from_addr(self.arg.records as usize);
+        let bytes = AsBytes::as_bytes(words.as_slice());
         UserSlice::new(ptr, bytes.len())
             .writer()
             .write_slice(bytes)?;
-        self.arg.nr_done = records.len() as u64;
-        write_arg(arg, &self.arg)?;
+        self.arg.nr_done = n;
+        write_words(arg, &self.arg.encode())?;
         Ok(0)
-    }
-}
-
-impl RangeReq {
-    /// Runs `per_vma` on the VMA of the range, with the caller's mmap lock held for writing, and
-    /// copies the records it collects back; `per_vma` gets the VMA and a record vector with room
-    /// for one record per page.
-    fn run<F>(mut self, arg: usize, per_vma: F) -> Result<isize>
-    where
-        F: FnOnce(&VmaView<'_>, &mut KVVec<uapi::Record>) -> Result,
-    {
-        let mut records = KVVec::with_capacity(self.pages, GFP_KERNEL)?;
-        let task = kernel::current!();
-        let mm = task.mm().ok_or(EFAULT)?;
-        {
-            let guard = MmapWriteGuard::lock(mm);
-            let vma = guard.vma(self.addr()).ok_or(EFAULT)?;
-            self.arg.vma_flags = ops::vma_flags(&vma);
-            per_vma(&vma, &mut records)?;
-        }
-        self.finish(arg, &records)
     }
 }
 
 impl Migentry {
     fn read_pte(arg: usize) -> Result<isize> {
-        let req = RangeReq::read(arg, 0)?;
-        let admin = ffi::migentry_capable_sys_admin();
-        let (addr, len) = (req.addr(), req.len());
-        req.run(arg, |vma, records| {
+        let mut req = RangeReq::read(arg, 0)?;
+        let admin = mm::pfns_visible();
+        let mut records = KVVec::with_capacity(req.pages, GFP_KERNEL)?;
+        let (addr, len) = (req.addr, req.len());
+        req.with_vma(|vma| {
             vma.walk_ptes(addr, len, |slot| {
                 records
                     .push_within_capacity(ops::read(slot, admin))
                     .map_err(|_| ENOSPC)
             })
-        })
+        })?;
+        req.finish(arg, records.into_iter())
     }
 
     /// ROUNDTRIP (`install`) or EVALUATE.
+    ///
+    /// A round trip that takes rights away from a page needs the TLB (and secondary MMUs)
+    /// flushed before it is complete. Where the kernel lets the module flush, the whole walk runs
+    /// inside an [`Invalidation`], which flushes when it ends, whatever the walk returned. Where
+    /// it does not, a first pass checks every page and the ioctl fails with `EOPNOTSUPP` before
+    /// any PTE is touched if one would lose rights.
     fn migrate(arg: usize, install: bool) -> Result<isize> {
-        let known = uapi::RT_CLEAR_SOFT_DIRTY | uapi::RT_WRPROTECT | uapi::RT_UFFD_WP;
-        let req = RangeReq::read(arg, known)?;
-        if install && !ffi::migentry_tlb_flush_supported() {
-            return Err(EOPNOTSUPP);
-        }
+        let known = u64::from(uapi::MIGENTRY_RT_CLEAR_SOFT_DIRTY)
+            | u64::from(uapi::MIGENTRY_RT_WRPROTECT)
+            | u64::from(uapi::MIGENTRY_RT_UFFD_WP);
+        let mut req = RangeReq::read(arg, known)?;
+        let flags = req.arg.flags;
         let inject = ops::Inject {
-            clear_soft_dirty: req.arg.flags & uapi::RT_CLEAR_SOFT_DIRTY != 0,
-            wrprotect: req.arg.flags & uapi::RT_WRPROTECT != 0,
-            uffd_wp: req.arg.flags & uapi::RT_UFFD_WP != 0,
+            clear_soft_dirty: flags & u64::from(uapi::MIGENTRY_RT_CLEAR_SOFT_DIRTY) != 0,
+            wrprotect: flags & u64::from(uapi::MIGENTRY_RT_WRPROTECT) != 0,
+            uffd_wp: flags & u64::from(uapi::MIGENTRY_RT_UFFD_WP) != 0,
         };
-        let admin = ffi::migentry_capable_sys_admin();
-        let (addr, len) = (req.addr(), req.len());
-        req.run(arg, |vma, records| {
-            if inject.uffd_wp && !vma.facts().flags().uffd_wp {
+        let mut outcomes = KVVec::with_capacity(req.pages, GFP_KERNEL)?;
+        let (addr, len) = (req.addr, req.len());
+        let facts = req.with_vma(|vma| {
+            let facts = *vma.facts();
+            if inject.uffd_wp && !facts.flags().uffd_wp {
                 return Err(EINVAL);
             }
-            let facts = *vma.facts();
-            let walked = vma.walk_ptes(addr, len, |slot| {
-                let rec = ops::migrate(slot, &facts, inject, install, admin)?;
-                records.push_within_capacity(rec).map_err(|_| ENOSPC)
-            });
-            // Flush even after a partial walk: some PTEs may have lost write permission.
-            if install && !records.is_empty() {
-                vma.flush_tlb()?;
+            let mut walk = |mode| {
+                outcomes.clear();
+                vma.walk_ptes(addr, len, |slot| {
+                    let o = ops::migrate(slot, &facts, inject, mode)?;
+                    outcomes.push_within_capacity(o).map_err(|_| ENOSPC)
+                })
+            };
+            if !install {
+                return walk(ops::Mode::Evaluate);
             }
-            walked
-        })
+            if Invalidation::available() {
+                let _flush = Invalidation::start(vma, addr, len)?;
+                return walk(ops::Mode::RoundTrip { flush: true });
+            }
+            walk(ops::Mode::Check)?;
+            walk(ops::Mode::RoundTrip { flush: false })
+        })?;
+        let admin = mm::pfns_visible();
+        req.finish(arg, outcomes.iter().map(|o| ops::record(o, &facts, admin)))
     }
 
     fn info(arg: usize) -> Result<isize> {
-        let mut info: uapi::Info = read_arg(arg)?;
-        info.abi_version = uapi::ABI_VERSION;
-        // CAST: `PAGE_SIZE` is 4096 on x86-64.
-        info.page_size = PAGE_SIZE as u32;
-        info.features = ffi::migentry_features();
-        info.nr_online_nodes = ffi::migentry_nr_online_nodes();
-        info.reserved = 0;
-        write_arg(arg, &info)?;
+        read_words::<{ uapi::INFO_WORDS }>(arg)?;
+        let f = mm::features();
+        let features = [
+            (f.uffd_wp, uapi::MIGENTRY_FEAT_UFFD_WP),
+            (f.soft_dirty, uapi::MIGENTRY_FEAT_SOFT_DIRTY),
+            (f.uffd_rwp, uapi::MIGENTRY_FEAT_UFFD_RWP),
+            (f.numa, uapi::MIGENTRY_FEAT_NUMA),
+            (f.migration_ad, uapi::MIGENTRY_FEAT_MIGRATION_AD),
+            (f.tlb_flush, uapi::MIGENTRY_FEAT_TLB_FLUSH),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .fold(0u64, |acc, (_, bit)| acc | u64::from(*bit));
+        let info = uapi::Info {
+            abi_version: uapi::MIGENTRY_ABI_VERSION,
+            // CAST: `PAGE_SIZE` is 4096 on x86-64.
+            page_size: PAGE_SIZE as u32,
+            features,
+            nr_online_nodes: mm::nr_online_nodes(),
+        };
+        write_words(arg, &info.encode())?;
         Ok(0)
     }
 }

@@ -2,10 +2,13 @@
 
 //! migentry: typed migration-entry restore, checked against the kernel through `/dev/migentry`.
 //!
-//! The crate is split into an abstraction layer that holds every `unsafe` block and every call
-//! into the C shim (`ffi`, `layout`, `uapi`, `pte`, `softleaf`, `vma`, `pte_slot`, `reference`),
-//! and logic
-//! built on it that holds none (`restore`, `device`, the tests).
+//! The crate has four layers, each a directory (see `docs/design.md`):
+//!
+//! - [`mm`]: safe types over page-table entries, migration entries, VMAs, PTE slots, folios and
+//!   the TLB; it owns every `unsafe` block and every call into C;
+//! - [`restore`]: the typed migration-entry restore, built on `mm` alone;
+//! - [`reference`]: the C reference restores, oracles for the tests and the device's records;
+//! - [`device`]: `/dev/migentry`, its ioctls and uapi, with no `unsafe` and no FFI.
 
 use kernel::{
     miscdevice::{
@@ -16,17 +19,9 @@ use kernel::{
 };
 
 mod device;
-mod ffi;
-mod layout;
-mod ops;
-mod pte;
-mod pte_slot;
+mod mm;
 mod reference;
 mod restore;
-mod restore_test;
-mod softleaf;
-mod uapi;
-mod vma;
 
 module! {
     type: MigentryModule,
@@ -45,8 +40,7 @@ struct MigentryModule {
 impl kernel::InPlaceModule for MigentryModule {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
         pin_init::pin_init_scope(|| {
-            ffi::init();
-            layout::check()?;
+            mm::init()?;
             let options = MiscDeviceOptions { name: c"migentry" };
             Ok(try_pin_init!(Self {
                 _miscdev <- MiscDeviceRegistration::register(options),

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The C reference restores in `rust/migentry_shim.c`, for comparison with the typed one.
+//! The C reference restores (`rust/reference/migentry_ref.c`), for comparison with the typed
+//! one: the differential KUnit test and the records of EVALUATE and ROUNDTRIP. The module's
+//! real path never uses them, and the device runs them outside any page-table lock.
 //!
 //! - [`Policy::Upstream`]: Linux 7.3 `remove_migration_pte()`, PTE level.
 //! - [`Policy::Pre62`]: v6.1 on x86, whose `vm_page_prot` still had `_PAGE_RW` in a shared
@@ -10,34 +12,59 @@
 //!   non-Write entry.
 
 use crate::{
-    ffi,
-    restore::FolioFacts,
-    uapi::Policy,
-    vma::VmaFacts, //
+    mm::{
+        self,
+        Decoded,
+        VmaFacts, //
+    },
+    restore::FolioState,
 };
+
+/// A C reference policy.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Policy {
+    /// Linux 7.3 `remove_migration_pte()`.
+    Upstream,
+    /// v6.1, before write-notify for uffd-wp VMAs.
+    Pre62,
+    /// v6.1 with Peter Xu's unmerged v3 fix.
+    PeterxV3,
+}
+
+impl Policy {
+    /// Every policy.
+    pub(crate) const ALL: [Self; 3] = [Self::Upstream, Self::Pre62, Self::PeterxV3];
+}
 
 /// What a C reference would install.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct RefResult {
     /// The PTE value.
     pub(crate) val: u64,
+    /// The PTE value, decoded.
+    pub(crate) decoded: Decoded,
     /// Whether the mapping would be added as exclusive (`RMAP_EXCLUSIVE`).
     pub(crate) exclusive: bool,
 }
 
-/// Runs the C reference `policy` (not [`Policy::Typed`]) on the migration entry `entry_val`.
+/// What `policy` installs in place of the migration entry value `entry`, mapping the page
+/// `dest_pfn`, in a VMA described by `vma`.
 pub(crate) fn restore(
     policy: Policy,
-    entry_val: u64,
+    entry: u64,
+    dest_pfn: u64,
     vma: &VmaFacts,
-    folio: FolioFacts,
+    folio: FolioState,
 ) -> RefResult {
-    let (val, exclusive) = ffi::ref_restore(
-        policy as u32,
-        entry_val,
-        vma.as_c(),
-        folio.dirty,
-        folio.anon,
-    );
-    RefResult { val, exclusive }
+    let c = match policy {
+        Policy::Upstream => mm::cref::UPSTREAM,
+        Policy::Pre62 => mm::cref::PRE_6_2,
+        Policy::PeterxV3 => mm::cref::PETERX_V3,
+    };
+    let (val, exclusive) = mm::cref::restore(c, entry, dest_pfn, vma, folio.dirty, folio.anon);
+    RefResult {
+        val,
+        decoded: mm::decode(val),
+        exclusive,
+    }
 }

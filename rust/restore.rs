@@ -9,28 +9,31 @@
 //!
 //! The point of the typed version: **write permission is a value that must be earned**. The
 //! restored PTE starts write-protected whatever `vm_page_prot` says; it becomes writable only by
-//! spending a [`WriteGrant`], and a grant can only be minted from a [`MigrationEntry<Write>`]
-//! when the VMA allows writing, the entry carries no uffd bit, and no soft-dirty write-fault is
-//! pending. A Read or ReadExclusive entry has no way to ask for a grant at all, and the uffd bit
-//! can only be put on a write-protected PTE ([`Pte::mkuffd`]).
+//! spending a [`WriteGrant`], a grant can only be minted for the PTE rebuilt from a
+//! [`MigrationEntry<Write>`] when the VMA allows writing, the entry carries no uffd bit, and no
+//! soft-dirty write-fault is pending, and it makes exactly that PTE writable. A Read or
+//! ReadExclusive entry has no way to ask for a grant at all, and the uffd bit can only be put on
+//! a write-protected PTE ([`Pte::mkuffd`]). All of these types live in the mm layer
+//! ([`crate::mm`]); this module only decides, step by step, as C does.
 //!
 //! # The C steps and their typed counterparts
 //!
 //! | 7.3 C (`remove_migration_pte()`)                            | typed                                      |
 //! |-------------------------------------------------------------|--------------------------------------------|
 //! | `entry = softleaf_from_pte(old_pte)`                        | [`AnyMigrationEntry::from_raw`] (kind → type) |
-//! | `pte = mk_pte(new, READ_ONCE(vma->vm_page_prot))`           | [`Pte::from_pfn_prot`]: same, then write-protected |
-//! | `if (!softleaf_is_migration_young(entry)) pte_mkold`        | [`Pte::mkold`], same condition             |
-//! | `if (folio_test_dirty && softleaf_is_migration_dirty) pte_mkdirty` | [`Pte::mkdirty`], same condition    |
-//! | `pte_swp_soft_dirty(old) ? pte_mksoft_dirty : pte_clear_soft_dirty` | [`Pte::with_soft_dirty`]          |
-//! | `if (softleaf_is_migration_write) pte_mkwrite(pte, vma)`    | `Write` only: [`WriteGrant::mint`], then [`Pte::mkwrite`] |
+//! | `new = folio_page(folio, idx)`                              | the [`DestPage`] the caller passes in      |
+//! | `pte = mk_pte(new, READ_ONCE(vma->vm_page_prot))`           | [`MigrationEntry::rebuild`]: same, then write-protected |
+//! | `if (!softleaf_is_migration_young(entry)) pte_mkold`        | [`Restoring::mkold`], same condition       |
+//! | `if (folio_test_dirty && softleaf_is_migration_dirty) pte_mkdirty` | [`Restoring::mkdirty`], same condition |
+//! | `pte_swp_soft_dirty(old) ? pte_mksoft_dirty : pte_clear_soft_dirty` | [`Restoring::with_soft_dirty`]    |
+//! | `if (softleaf_is_migration_write) pte_mkwrite(pte, vma)`    | `Write` only: [`Restoring::mint`], then [`WriteGrant::mkwrite`] |
 //! | `else if (pte_swp_uffd(old)) pte_mkuffd`                    | [`Pte::mkuffd`] whenever the entry has the uffd bit and no grant was spent |
 //! | `if (pte_swp_uffd(old) && userfaultfd_rwp(vma)) pte_modify(PAGE_NONE)` | [`Pte::into_protnone`] on the uffd PTE |
 //! | `if (anon && !softleaf_is_migration_read) RMAP_EXCLUSIVE`   | [`Restored::exclusive`], same rule          |
 //!
 //! # Where the typed result differs from 7.3, on purpose
 //!
-//! The differential KUnit test (`rust/restore_test.rs`) checks every combination of inputs and
+//! The differential KUnit test (`rust/restore/tests.rs`) checks every combination of inputs and
 //! asserts that the results differ from the C reference in exactly these cases:
 //!
 //! 1. **Read / ReadExclusive entry, `vm_page_prot` with `_PAGE_RW`, no uffd bit.** C keeps
@@ -55,80 +58,39 @@
 //! In every other case the typed PTE is bit-for-bit the C one. (`VM_SHADOW_STACK` is carried
 //! through a grant as C's `pte_mkwrite()` does; it is outside the differential matrix.)
 
-use crate::{
-    pte::{
-        Pte,
-        UffdProtected,
-        Writable,
-        WriteProtected, //
-    },
-    softleaf::{
-        Access,
-        AnyMigrationEntry,
-        EntryBits,
-        MigrationEntry,
-        Read,
-        ReadExclusive,
-        Write, //
-    },
-    vma::VmaFacts,
+use kernel::prelude::*;
+
+use crate::mm::{
+    Access,
+    AnyMigrationEntry,
+    Decoded,
+    DestPage,
+    MigrationEntry,
+    NoGrant,
+    Pte,
+    PteFlags,
+    PteSlot,
+    Read,
+    ReadExclusive,
+    Restoring,
+    UffdProtected,
+    VmaFacts,
+    Writable,
+    Write,
+    WriteGrant,
+    WriteProtected, //
 };
+
+#[cfg(CONFIG_KUNIT)]
+mod tests;
 
 /// What the restore needs to know about the folio.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
-pub(crate) struct FolioFacts {
+pub(crate) struct FolioState {
     /// `folio_test_dirty()`.
     pub(crate) dirty: bool,
     /// `folio_test_anon()`.
     pub(crate) anon: bool,
-}
-
-/// Why a [`MigrationEntry<Write>`] got no [`WriteGrant`].
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum NoGrant {
-    /// The VMA lacks `VM_WRITE`.
-    VmaNotWritable,
-    /// The entry carries the uffd bit: the user asked to see the next write.
-    Uffd,
-    /// The VMA tracks soft-dirty and the entry's soft-dirty bit is clear: the next write must
-    /// fault so that it is recorded.
-    SoftDirtyPending,
-}
-
-/// Permission to make one restored PTE writable.
-///
-/// # Invariants
-///
-/// Only [`WriteGrant::mint`] creates one, for a [`MigrationEntry<Write>`] without the uffd bit,
-/// in a VMA with `VM_WRITE`, where soft-dirty is not tracked or the entry is soft-dirty.
-#[derive(Debug)]
-pub(crate) struct WriteGrant {
-    shadow_stack: bool,
-}
-
-impl WriteGrant {
-    /// Mints a grant for restoring `entry` writable in `vma`, or says why not.
-    pub(crate) fn mint(entry: &MigrationEntry<Write>, vma: &VmaFacts) -> Result<Self, NoGrant> {
-        let bits = entry.bits();
-        if !vma.flags().write {
-            return Err(NoGrant::VmaNotWritable);
-        }
-        if bits.uffd {
-            return Err(NoGrant::Uffd);
-        }
-        if vma.soft_dirty_tracking() && !bits.soft_dirty {
-            return Err(NoGrant::SoftDirtyPending);
-        }
-        // INVARIANT: all three conditions were just checked.
-        Ok(Self {
-            shadow_stack: vma.flags().shadow_stack,
-        })
-    }
-
-    /// Whether the write permission is the shadow-stack kind (`VM_SHADOW_STACK`).
-    pub(crate) fn shadow_stack(&self) -> bool {
-        self.shadow_stack
-    }
 }
 
 /// A restored PTE, by what the next write does.
@@ -151,6 +113,35 @@ impl RestoredPte {
             Self::Uffd(p) => p.val(),
         }
     }
+
+    /// Installs the PTE in `slot` (see [`PteSlot::install`]).
+    pub(crate) fn install(&self, slot: &mut PteSlot<'_>) -> Result {
+        match self {
+            Self::Writable(p) => slot.install(p),
+            Self::WriteProtected(p) => slot.install(p),
+            Self::Uffd(p) => slot.install(p),
+        }
+    }
+
+    /// Kind, state bits and PFN (one call into C).
+    pub(crate) fn decode(&self) -> Decoded {
+        match self {
+            Self::Writable(p) => p.decode(),
+            Self::WriteProtected(p) => p.decode(),
+            Self::Uffd(p) => p.decode(),
+        }
+    }
+
+    /// Whether installing this PTE in place of `old` takes rights away from what other CPUs may
+    /// still cache of `old`: write (`old` writable, this not), or all access (this one
+    /// `PAGE_NONE`, `old` not). Such a replacement needs a TLB flush before it is complete.
+    pub(crate) fn takes_rights_from(&self, old: &Decoded) -> bool {
+        let lost_write = old.flags.has(PteFlags::WRITE) && !matches!(self, Self::Writable(_));
+        let lost_access = !old.flags.has(PteFlags::PROTNONE)
+            && matches!(self, Self::Uffd(_))
+            && self.decode().flags.has(PteFlags::PROTNONE);
+        lost_write || lost_access
+    }
 }
 
 /// The outcome of a restore.
@@ -166,31 +157,35 @@ pub(crate) struct Restored {
 
 /// Restoring a migration entry of one kind.
 pub(crate) trait Restore {
-    /// The PTE to install in place of `self` in `vma`, for a folio described by `folio`.
-    fn restore(self, vma: &VmaFacts, folio: FolioFacts) -> Restored;
+    /// The PTE to install in place of `self` in `vma`, mapping `dest` (the destination page),
+    /// for a folio described by `folio`.
+    fn restore(self, dest: &DestPage<'_>, vma: &VmaFacts, folio: FolioState) -> Restored;
 }
 
-/// The steps every kind shares: the PTE from `vm_page_prot` (write-protected), young, dirty
-/// and exact soft-dirty.
+/// The steps every kind shares: the PTE from `vm_page_prot` for `dest` (write-protected), young,
+/// dirty and exact soft-dirty.
 fn common<A: Access>(
-    entry: &MigrationEntry<A>,
+    entry: MigrationEntry<A>,
+    dest: &DestPage<'_>,
     vma: &VmaFacts,
-    folio: FolioFacts,
-) -> (Pte<WriteProtected>, EntryBits) {
+    folio: FolioState,
+) -> Restoring<A> {
     let bits = entry.bits();
-    let mut pte = Pte::from_pfn_prot(entry.pfn(), vma.page_prot());
+    let mut r = entry.rebuild(dest, vma.page_prot());
     if !bits.young {
-        pte = pte.mkold();
+        r = r.mkold();
     }
     if folio.dirty && bits.dirty {
-        pte = pte.mkdirty();
+        r = r.mkdirty();
     }
-    (pte.with_soft_dirty(bits.soft_dirty), bits)
+    r.with_soft_dirty(bits.soft_dirty)
 }
 
-/// A write-protected PTE, with the uffd bit (and, under RWP, `PAGE_NONE`) if the entry had it.
-fn protected(pte: Pte<WriteProtected>, bits: EntryBits, vma: &VmaFacts) -> RestoredPte {
-    if !bits.uffd {
+/// The write-protected PTE, with the uffd bit (and, under RWP, `PAGE_NONE`) if the entry had it.
+fn protected<A: Access>(r: Restoring<A>, vma: &VmaFacts) -> RestoredPte {
+    let uffd = r.bits().uffd;
+    let pte = r.into_write_protected();
+    if !uffd {
         return RestoredPte::WriteProtected(pte);
     }
     let pte = pte.mkuffd();
@@ -202,10 +197,9 @@ fn protected(pte: Pte<WriteProtected>, bits: EntryBits, vma: &VmaFacts) -> Resto
 }
 
 impl Restore for MigrationEntry<Read> {
-    fn restore(self, vma: &VmaFacts, folio: FolioFacts) -> Restored {
-        let (pte, bits) = common(&self, vma, folio);
+    fn restore(self, dest: &DestPage<'_>, vma: &VmaFacts, folio: FolioState) -> Restored {
         Restored {
-            pte: protected(pte, bits, vma),
+            pte: protected(common(self, dest, vma, folio), vma),
             exclusive: false,
             refused: None,
         }
@@ -213,10 +207,9 @@ impl Restore for MigrationEntry<Read> {
 }
 
 impl Restore for MigrationEntry<ReadExclusive> {
-    fn restore(self, vma: &VmaFacts, folio: FolioFacts) -> Restored {
-        let (pte, bits) = common(&self, vma, folio);
+    fn restore(self, dest: &DestPage<'_>, vma: &VmaFacts, folio: FolioState) -> Restored {
         Restored {
-            pte: protected(pte, bits, vma),
+            pte: protected(common(self, dest, vma, folio), vma),
             exclusive: folio.anon,
             refused: None,
         }
@@ -224,11 +217,10 @@ impl Restore for MigrationEntry<ReadExclusive> {
 }
 
 impl Restore for MigrationEntry<Write> {
-    fn restore(self, vma: &VmaFacts, folio: FolioFacts) -> Restored {
-        let (pte, bits) = common(&self, vma, folio);
-        let (pte, refused) = match WriteGrant::mint(&self, vma) {
-            Ok(grant) => (RestoredPte::Writable(pte.mkwrite(grant)), None),
-            Err(why) => (protected(pte, bits, vma), Some(why)),
+    fn restore(self, dest: &DestPage<'_>, vma: &VmaFacts, folio: FolioState) -> Restored {
+        let (pte, refused) = match common(self, dest, vma, folio).mint(vma) {
+            Ok(grant) => (RestoredPte::Writable(WriteGrant::mkwrite(grant)), None),
+            Err((why, r)) => (protected(r, vma), Some(why)),
         };
         Restored {
             pte,
@@ -239,11 +231,11 @@ impl Restore for MigrationEntry<Write> {
 }
 
 impl Restore for AnyMigrationEntry {
-    fn restore(self, vma: &VmaFacts, folio: FolioFacts) -> Restored {
+    fn restore(self, dest: &DestPage<'_>, vma: &VmaFacts, folio: FolioState) -> Restored {
         match self {
-            Self::Read(e) => e.restore(vma, folio),
-            Self::ReadExclusive(e) => e.restore(vma, folio),
-            Self::Write(e) => e.restore(vma, folio),
+            Self::Read(e) => e.restore(dest, vma, folio),
+            Self::ReadExclusive(e) => e.restore(dest, vma, folio),
+            Self::Write(e) => e.restore(dest, vma, folio),
         }
     }
 }

@@ -1,27 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Start-up guard: Rust's view of every C struct field the module relies on must equal C's.
+//! Load-time guard: Rust's view of every C struct field and kernel constant the module relies
+//! on must equal C's.
 //!
 //! bindgen can silently disagree with the C compiler (for instance it drops the alignment of an
 //! empty `____cacheline_aligned` struct, which moves `task_struct.mm`). A wrong offset would make
 //! the module read the wrong memory under a lock it believes it holds, so the module refuses to
 //! load on any difference.
 
-use core::mem::{
-    offset_of,
-    size_of, //
-};
+use core::mem::offset_of;
+
 use kernel::{
     bindings,
     prelude::*, //
 };
 
-use crate::{
+use super::{
     ffi,
-    uapi, //
+    pte::SOFTLEAF_TYPES,
+    slot::PMD_SIZE, //
 };
 
-/// The Rust side of the table in `rust/migentry_shim.c`, by the same names.
+/// The Rust side of the table in `rust/mm/migentry_shim.c`, by the same names (the
+/// `SOFTLEAF_*` values come from `pte.rs`).
 const RUST_LAYOUT: &[(&CStr, usize)] = &[
     (c"task_struct.mm", offset_of!(bindings::task_struct, mm)),
     (
@@ -62,36 +63,17 @@ const RUST_LAYOUT: &[(&CStr, usize)] = &[
         c"vm_area_struct.vm_ops",
         offset_of!(bindings::vm_area_struct, vm_ops),
     ),
-    (c"sizeof migentry_info", size_of::<uapi::Info>()),
-    (c"migentry_info.features", offset_of!(uapi::Info, features)),
-    (
-        c"migentry_info.nr_online_nodes",
-        offset_of!(uapi::Info, nr_online_nodes),
-    ),
-    (c"sizeof migentry_pte_state", size_of::<uapi::PteState>()),
-    (c"sizeof migentry_record", size_of::<uapi::Record>()),
-    (c"migentry_record.after", offset_of!(uapi::Record, after)),
-    (c"sizeof migentry_range", size_of::<uapi::Range>()),
-    (c"migentry_range.nr_done", offset_of!(uapi::Range, nr_done)),
-    (
-        c"migentry_range.vma_flags",
-        offset_of!(uapi::Range, vma_flags),
-    ),
-    (
-        c"sizeof migentry_folio_facts",
-        size_of::<ffi::FolioFactsC>(),
-    ),
-    (
-        c"migentry_folio_facts.large",
-        offset_of!(ffi::FolioFactsC, large),
-    ),
-    (c"sizeof migentry_vma_facts", size_of::<ffi::VmaFactsC>()),
-    (
-        c"migentry_vma_facts.shadow_stack",
-        offset_of!(ffi::VmaFactsC, shadow_stack),
-    ),
-    (c"migentry_vma_facts.anon", offset_of!(ffi::VmaFactsC, anon)),
+    (c"const PMD_SIZE", PMD_SIZE),
 ];
+
+/// Every name Rust knows, with its value.
+fn rust_layout() -> impl Iterator<Item = (&'static CStr, usize)> + Clone {
+    let softleaf = SOFTLEAF_TYPES
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| (*name, i));
+    Iterator::chain(RUST_LAYOUT.iter().copied(), softleaf)
+}
 
 /// Compares the Rust and C layout tables; logs every difference.
 ///
@@ -100,9 +82,9 @@ pub(crate) fn check() -> Result {
     let c_table = ffi::layout_c();
     let mut bad = 0usize;
 
-    for (name, rust) in RUST_LAYOUT {
-        match c_table.clone().find(|(n, _)| n == name) {
-            Some((_, c)) if c == *rust => {}
+    for (name, rust) in rust_layout() {
+        match c_table.clone().find(|(n, _)| *n == name) {
+            Some((_, c)) if c == rust => {}
             Some((_, c)) => {
                 pr_err!(
                     "layout guard: {:?} is {} in C but {} in Rust\n",
@@ -119,7 +101,7 @@ pub(crate) fn check() -> Result {
         }
     }
     for (name, _) in c_table {
-        if !RUST_LAYOUT.iter().any(|(n, _)| *n == name) {
+        if !rust_layout().any(|(n, _)| n == name) {
             pr_err!("layout guard: {:?} has no Rust counterpart\n", name);
             bad += 1;
         }

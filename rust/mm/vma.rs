@@ -5,24 +5,20 @@
 //! C header: [`include/linux/mm.h`](srctree/include/linux/mm.h)
 //!
 //! [`VmaView`] is only handed out by [`MmapWriteGuard::vma`] and borrows the guard, so a view
-//! cannot outlive the mmap lock. [`VmaFacts`] is the plain value the restore computes with; the
-//! differential test also builds it directly to cover every combination.
+//! cannot outlive the mmap lock. [`VmaFacts`] is the plain value the restore computes with, read
+//! from a real VMA; only the KUnit suite builds others (`mm::testing`).
 
 use core::marker::PhantomData;
 
 use kernel::{
     bindings,
-    error::Result,
     mm::{
         virt::VmaRef,
         MmWithUser, //
     },
 };
 
-use crate::{
-    ffi,
-    uapi, //
-};
+use super::ffi;
 
 /// The VMA flags the restore looks at.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -42,67 +38,110 @@ pub(crate) struct VmaFlags {
     pub(crate) shadow_stack: bool,
 }
 
-/// What the restore needs to know about a VMA: its flags and `vm_page_prot`.
+/// `pgprot_t`: the protection new PTEs of a VMA start from.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) struct VmaFacts(ffi::VmaFactsC);
+pub(crate) struct PageProt(u64);
+
+impl PageProt {
+    /// `pgprot_val()`.
+    pub(crate) fn val(self) -> u64 {
+        self.0
+    }
+
+    /// Whether it carries `_PAGE_RW`.
+    pub(crate) fn is_writable(self) -> bool {
+        ffi::prot_writable(self.0)
+    }
+
+    /// `PAGE_SHARED` (`shared`) or `PAGE_COPY`: what a shared writable VMA without write-notify
+    /// and a private one use.
+    pub(crate) fn of(shared: bool) -> Self {
+        Self(ffi::prot(shared))
+    }
+}
+
+/// What the restore needs to know about a VMA.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct VmaFacts {
+    flags: VmaFlags,
+    prot: PageProt,
+    anon: bool,
+    unsupported: bool,
+}
 
 impl VmaFacts {
-    /// Facts for a VMA with these flags and `vm_page_prot` value (a model; see [`VmaView`] for a
-    /// real VMA).
-    pub(crate) fn new(flags: VmaFlags, page_prot: u64) -> Self {
-        Self(ffi::VmaFactsC {
-            page_prot,
-            write: flags.write.into(),
-            shared: flags.shared.into(),
-            softdirty: flags.softdirty.into(),
-            uffd_wp: flags.uffd_wp.into(),
-            uffd_rwp: flags.uffd_rwp.into(),
-            shadow_stack: flags.shadow_stack.into(),
-            unsupported: 0,
-            anon: 0,
-        })
+    /// Reads the facts of a VMA, with `READ_ONCE()` semantics as C reads them unlocked.
+    ///
+    /// # Safety
+    ///
+    /// `vma` must point at a VMA that stays valid for the call.
+    pub(super) unsafe fn read(vma: *const bindings::vm_area_struct) -> Self {
+        // SAFETY: the caller guarantees `vma` is valid for the call.
+        let f = unsafe { ffi::migentry_vma_flags(vma) };
+        // SAFETY: as above; `vm_page_prot` is an aligned `u64`-sized field (the layout guard
+        // checks its offset), read once as `READ_ONCE()` does.
+        let prot = unsafe { core::ptr::read_volatile(&raw const (*vma).vm_page_prot) }.pgprot;
+        let on = |bit: u32| f & bit != 0;
+        Self {
+            flags: VmaFlags {
+                write: on(ffi::MIGENTRY_VMA_F_WRITE),
+                shared: on(ffi::MIGENTRY_VMA_F_SHARED),
+                softdirty: on(ffi::MIGENTRY_VMA_F_SOFTDIRTY),
+                uffd_wp: on(ffi::MIGENTRY_VMA_F_UFFD_WP),
+                uffd_rwp: on(ffi::MIGENTRY_VMA_F_UFFD_RWP),
+                shadow_stack: on(ffi::MIGENTRY_VMA_F_SHADOW_STACK),
+            },
+            // CAST: `pgprotval_t` is `unsigned long`, 64 bits on x86-64.
+            prot: PageProt(prot as u64),
+            anon: on(ffi::MIGENTRY_VMA_F_ANON),
+            unsupported: on(ffi::MIGENTRY_VMA_F_UNSUPPORTED),
+        }
+    }
+
+    /// A VMA model, for the KUnit suite (`mm::testing`).
+    #[cfg(CONFIG_KUNIT)]
+    pub(super) fn model(flags: VmaFlags, prot: PageProt) -> Self {
+        Self {
+            flags,
+            prot,
+            anon: false,
+            unsupported: false,
+        }
     }
 
     /// The flags.
     pub(crate) fn flags(&self) -> VmaFlags {
-        VmaFlags {
-            write: self.0.write != 0,
-            shared: self.0.shared != 0,
-            softdirty: self.0.softdirty != 0,
-            uffd_wp: self.0.uffd_wp != 0,
-            uffd_rwp: self.0.uffd_rwp != 0,
-            shadow_stack: self.0.shadow_stack != 0,
-        }
+        self.flags
     }
 
-    /// `pgprot_val(vm_page_prot)`: the protection new PTEs of this VMA start from.
-    pub(crate) fn page_prot(&self) -> u64 {
-        self.0.page_prot
+    /// `vm_page_prot`.
+    pub(crate) fn page_prot(&self) -> PageProt {
+        self.prot
     }
 
-    /// Whether `vm_page_prot` carries `_PAGE_RW`.
-    pub(crate) fn page_prot_writable(&self) -> bool {
-        ffi::migentry_prot_writable(self.0.page_prot)
+    /// Whether the VMA is anonymous (`vma_is_anonymous()`).
+    pub(crate) fn is_anonymous(&self) -> bool {
+        self.anon
+    }
+
+    /// Whether the VMA is hugetlb, `VM_PFNMAP`, `VM_IO` or `VM_MIXEDMAP`, which migentry does
+    /// not handle.
+    pub(crate) fn unsupported(&self) -> bool {
+        self.unsupported
     }
 
     /// Whether soft-dirty is tracked per PTE in this VMA (`vma_soft_dirty_enabled()`): the kernel
     /// supports it and `VM_SOFTDIRTY` is clear, so every write must go through a fault that sets
     /// the PTE's soft-dirty bit.
     pub(crate) fn soft_dirty_tracking(&self) -> bool {
-        ffi::migentry_features() & uapi::FEAT_SOFT_DIRTY != 0 && !self.flags().softdirty
+        cfg!(CONFIG_MEM_SOFT_DIRTY) && !self.flags.softdirty
     }
 
     /// Whether write-notify is in effect: a shared writable VMA whose `vm_page_prot` was
     /// computed without `_PAGE_RW` (`vma_wants_writenotify()` said yes), so the first write to a
     /// clean page faults.
     pub(crate) fn write_notify(&self) -> bool {
-        let f = self.flags();
-        f.shared && f.write && !self.page_prot_writable()
-    }
-
-    /// The C form, for the reference restores.
-    pub(crate) fn as_c(&self) -> &ffi::VmaFactsC {
-        &self.0
+        self.flags.shared && self.flags.write && !self.prot.is_writable()
     }
 }
 
@@ -125,7 +164,7 @@ impl<'a> MmapWriteGuard<'a> {
     pub(crate) fn lock(mm: &'a MmWithUser) -> Self {
         // SAFETY: `mm` is a valid `mm_struct` with a user reference (type invariant of
         // `MmWithUser`), so its mmap lock is initialised.
-        unsafe { ffi::migentry_mmap_write_lock(mm.as_raw().cast()) };
+        unsafe { ffi::migentry_mmap_write(mm.as_raw(), true) };
         // INVARIANT: the lock was just taken.
         Self {
             mm,
@@ -143,12 +182,12 @@ impl<'a> MmapWriteGuard<'a> {
         }
         // SAFETY: `raw` is a VMA of this mm and the mmap write lock is held, which
         // `vma_start_write()` requires; the VMA lock is released with the mmap write lock.
-        unsafe { ffi::migentry_vma_start_write(raw.cast()) };
+        unsafe { ffi::migentry_vma_start_write(raw) };
         // SAFETY: `raw` is valid while the mmap lock is held, i.e. for the borrow of `self`,
         // which satisfies `VmaRef`'s invariant (mmap lock held, here for writing).
         let vma = unsafe { VmaRef::from_raw(raw) };
         // SAFETY: as above, the VMA is valid for the call.
-        let facts = VmaFacts(unsafe { ffi::vma_facts(vma.as_ptr()) });
+        let facts = unsafe { VmaFacts::read(raw) };
         // INVARIANT: the mmap write lock and the VMA write lock are held for `'_`.
         Some(VmaView {
             vma,
@@ -161,7 +200,7 @@ impl<'a> MmapWriteGuard<'a> {
 impl Drop for MmapWriteGuard<'_> {
     fn drop(&mut self) {
         // SAFETY: the lock is held (type invariant); dropping the guard gives it back.
-        unsafe { ffi::migentry_mmap_write_unlock(self.mm.as_raw().cast()) };
+        unsafe { ffi::migentry_mmap_write(self.mm.as_raw(), false) };
     }
 }
 
@@ -171,7 +210,8 @@ impl Drop for MmapWriteGuard<'_> {
 /// # Invariants
 ///
 /// The mmap lock of `mm` is held for writing and `vma` is write-locked for `'a`; `vma` belongs
-/// to `mm`.
+/// to `mm`; `facts` were read from `vma` under these locks, so they cannot change while the view
+/// exists.
 pub(crate) struct VmaView<'a> {
     vma: &'a VmaRef,
     mm: &'a MmWithUser,
@@ -179,41 +219,23 @@ pub(crate) struct VmaView<'a> {
 }
 
 impl<'a> VmaView<'a> {
-    /// The underlying VMA.
-    pub(crate) fn vma(&self) -> &'a VmaRef {
-        self.vma
+    /// The VMA's start address.
+    pub(crate) fn start(&self) -> usize {
+        self.vma.start()
+    }
+
+    /// The VMA's end address.
+    pub(crate) fn end(&self) -> usize {
+        self.vma.end()
     }
 
     /// The mm the VMA belongs to.
-    pub(crate) fn mm(&self) -> &'a MmWithUser {
+    pub(super) fn mm(&self) -> &'a MmWithUser {
         self.mm
     }
 
-    /// The VMA's facts (its flags cannot change while the view exists).
+    /// The VMA's facts.
     pub(crate) fn facts(&self) -> &VmaFacts {
         &self.facts
-    }
-
-    /// Whether the VMA is hugetlb, `VM_PFNMAP` or `VM_IO`, which migentry does not handle.
-    pub(crate) fn unsupported(&self) -> bool {
-        self.facts.0.unsupported != 0
-    }
-
-    /// Flushes the TLB of every CPU that may cache translations of this mm, as
-    /// `flush_tlb_mm()` would (which modules cannot call).
-    ///
-    /// # Errors
-    ///
-    /// `EOPNOTSUPP` under page-table isolation, whose user address-space IDs a module cannot
-    /// reach.
-    pub(crate) fn flush_tlb(&self) -> Result {
-        // SAFETY: `mm` is valid and has users (type invariant of `MmWithUser`).
-        let ret = unsafe { ffi::migentry_flush_tlb_mm(self.mm.as_raw().cast()) };
-        kernel::error::to_result(ret)
-    }
-
-    /// Whether the VMA is anonymous (`vma_is_anonymous()`).
-    pub(crate) fn is_anonymous(&self) -> bool {
-        self.facts.0.anon != 0
     }
 }

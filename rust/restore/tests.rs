@@ -1,42 +1,57 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! KUnit suite `migentry_restore`: the typed restore against the C references, exhaustively.
+//!
+//! Entries, VMAs and destination pages that no page table holds come from `mm::testing`, which
+//! only works inside a KUnit test.
 
 use kernel::prelude::*;
 
 #[kunit_tests(migentry_restore)]
-mod tests {
+mod suite {
     use kernel::prelude::*;
 
     use crate::{
-        ffi,
-        pte::{
-            LeafKind,
-            PteFlags,
-            RawPte, //
-        },
-        reference,
-        restore::{
-            FolioFacts,
-            NoGrant,
-            Restore,
-            RestoredPte, //
-        },
-        softleaf::{
+        mm::{
+            self,
+            testing::{
+                self,
+                PresentBits, //
+            },
             AnyMigrationEntry,
+            DestPage,
             EntryBits,
-            MigrationEntry,
-            SoftLeaf, //
-        },
-        uapi::Policy,
-        vma::{
+            EntryKind as LeafKind,
+            NoGrant,
+            PageProt,
+            PteFlags,
+            SoftLeaf,
             VmaFacts,
             VmaFlags, //
         },
+        reference::{
+            self,
+            Policy, //
+        },
+        restore::{
+            FolioState as FolioFacts,
+            Restore,
+            RestoredPte, //
+        },
     };
 
-    /// Any PFN will do: nothing is installed.
+    /// The entry's (source) page. Any PFN will do: nothing is installed.
     const PFN: u64 = 0x1_2345;
+    /// The destination page: another page than the entry's, as in a real migration.
+    const DEST: u64 = 0x5_4321;
+
+    fn dest() -> DestPage<'static> {
+        testing::dest_page(DEST).expect("mm::testing works inside KUnit")
+    }
+
+    fn vma_of(f: VmaFlags, prot: PageProt) -> VmaFacts {
+        testing::vma(f, prot).expect("mm::testing works inside KUnit")
+    }
 
     /// The documented divergences of `rust/restore.rs`, numbered as there.
     #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -60,7 +75,7 @@ mod tests {
             } else {
                 None
             }
-        } else if vma.page_prot_writable() && !bits.uffd {
+        } else if vma.page_prot().is_writable() && !bits.uffd {
             Some(Divergence::ReadEntryRwProt)
         } else {
             None
@@ -68,17 +83,11 @@ mod tests {
     }
 
     fn entry(kind: LeafKind, bits: EntryBits) -> AnyMigrationEntry {
-        match kind {
-            LeafKind::MigrationWrite => AnyMigrationEntry::Write(MigrationEntry::new(PFN, bits)),
-            LeafKind::MigrationReadExclusive => {
-                AnyMigrationEntry::ReadExclusive(MigrationEntry::new(PFN, bits))
-            }
-            _ => AnyMigrationEntry::Read(MigrationEntry::new(PFN, bits)),
-        }
+        testing::migration_entry(kind, PFN, bits).expect("mm::testing works inside KUnit")
     }
 
     fn flags(val: u64) -> PteFlags {
-        RawPte::from_val(val).decode().flags
+        mm::decode(val).flags
     }
 
     const KINDS: [LeafKind; 3] = [
@@ -124,24 +133,22 @@ mod tests {
                             shadow_stack: false,
                         };
                         for prot_rw in [false, true] {
-                            let prot = if prot_rw {
-                                ffi::migentry_prot_shared()
-                            } else {
-                                ffi::migentry_prot_private()
-                            };
-                            let vma = VmaFacts::new(vflags, prot);
+                            let vma = vma_of(vflags, PageProt::of(prot_rw));
                             let e = entry(kind, bits);
                             let raw = e.val();
                             cases += 1;
 
-                            let c = reference::restore(Policy::Upstream, raw, &vma, folio);
-                            let typed = e.restore(&vma, folio);
+                            let c = reference::restore(Policy::Upstream, raw, DEST, &vma, folio);
+                            let typed = e.restore(&dest(), &vma, folio);
                             let t = typed.pte.val();
                             let tf = flags(t);
                             let cf = flags(c.val);
 
-                            // Invariants of every typed result.
+                            // Invariants of every typed result: it maps the destination page,
+                            // not the entry's.
                             assert!(tf.has(PteFlags::PRESENT));
+                            assert_eq!(mm::decode(t).pfn, DEST);
+                            assert_eq!(mm::decode(raw).pfn, PFN);
                             assert!(!(tf.has(PteFlags::WRITE) && tf.has(PteFlags::UFFD)));
                             if kind != LeafKind::MigrationWrite {
                                 assert!(!tf.has(PteFlags::WRITE));
@@ -158,7 +165,7 @@ mod tests {
                             // Dirty only when both the folio and the entry are.
                             assert_eq!(
                                 tf.has(PteFlags::DIRTY),
-                                folio.dirty && bits.dirty && ffi::migentry_migration_ad()
+                                folio.dirty && bits.dirty && mm::migration_ad()
                             );
                             let writable = matches!(typed.pte, RestoredPte::Writable(_));
                             assert_eq!(writable, tf.has(PteFlags::WRITE));
@@ -183,7 +190,7 @@ mod tests {
                                         assert!(!cf.has(PteFlags::UFFD));
                                     } else {
                                         assert!(cf.has(PteFlags::WRITE));
-                                        assert_eq!(t, ffi::migentry_pte_wrprotect(c.val));
+                                        assert_eq!(t, testing::wrprotect(c.val));
                                     }
                                 }
                             }
@@ -191,12 +198,12 @@ mod tests {
                             // The references themselves tell the history.
                             let uf = cf.has(PteFlags::WRITE) && cf.has(PteFlags::UFFD);
                             upstream_write_uffd += u32::from(uf);
-                            let p = reference::restore(Policy::Pre62, raw, &vma, folio);
+                            let p = reference::restore(Policy::Pre62, raw, DEST, &vma, folio);
                             let pf = flags(p.val);
                             if pf.has(PteFlags::WRITE) && pf.has(PteFlags::UFFD) {
                                 pre62_write_uffd += 1;
                             }
-                            let v = reference::restore(Policy::PeterxV3, raw, &vma, folio);
+                            let v = reference::restore(Policy::PeterxV3, raw, DEST, &vma, folio);
                             if kind != LeafKind::MigrationWrite && flags(v.val).has(PteFlags::WRITE)
                             {
                                 v3_read_writable += 1;
@@ -234,17 +241,27 @@ mod tests {
     /// `try_to_migrate_one()`'s choice of entry kind, and the bits it carries over.
     #[test]
     fn entry_from_present() {
-        let prot = ffi::migentry_prot_private();
-        let ro = ffi::migentry_pte_mkdirty(ffi::migentry_pfn_pte(PFN, prot));
-        let ro = ffi::migentry_pte_mksoft_dirty(ro);
-        let rw = ffi::migentry_pte_mkwrite(ro, false);
-        let uffd = ffi::migentry_pte_mkuffd(ro);
+        let present = |b| testing::present_pte(PFN, b).expect("mm::testing works inside KUnit");
+        let ro_bits = PresentBits {
+            dirty: true,
+            soft_dirty: true,
+            ..Default::default()
+        };
+        let rw = present(PresentBits {
+            write: true,
+            ..ro_bits
+        });
+        let ro = present(ro_bits);
+        let uffd = present(PresentBits {
+            uffd: true,
+            ..ro_bits
+        });
 
-        let e = AnyMigrationEntry::from_present(RawPte::from_val(rw), false);
+        let e = AnyMigrationEntry::from_present(&rw, false);
         assert!(matches!(e, Some(AnyMigrationEntry::Write(_))));
-        let e = AnyMigrationEntry::from_present(RawPte::from_val(ro), true);
+        let e = AnyMigrationEntry::from_present(&ro, true);
         assert!(matches!(e, Some(AnyMigrationEntry::ReadExclusive(_))));
-        let e = AnyMigrationEntry::from_present(RawPte::from_val(ro), false);
+        let e = AnyMigrationEntry::from_present(&ro, false);
         let Some(AnyMigrationEntry::Read(r)) = e else {
             panic!("read-only, not exclusive: want Read");
         };
@@ -252,26 +269,28 @@ mod tests {
         assert_eq!(r.pfn(), PFN);
         assert!(bits.soft_dirty);
         assert!(!bits.uffd);
-        assert_eq!(bits.young, ffi::migentry_migration_ad());
-        assert_eq!(bits.dirty, ffi::migentry_migration_ad());
-        let e = AnyMigrationEntry::from_present(RawPte::from_val(uffd), false);
+        assert_eq!(bits.young, mm::migration_ad());
+        assert_eq!(bits.dirty, mm::migration_ad());
+        let e = AnyMigrationEntry::from_present(&uffd, false);
         assert!(matches!(&e, Some(AnyMigrationEntry::Read(r)) if r.bits().uffd));
 
-        // Not present: no entry; a migration entry's value round-trips through from_raw().
-        assert!(AnyMigrationEntry::from_present(RawPte::from_val(0), false).is_none());
-        let w = AnyMigrationEntry::from_present(RawPte::from_val(rw), false);
-        let w = w.map(|w| w.val()).unwrap_or(0);
-        let back = AnyMigrationEntry::from_raw(RawPte::from_val(w));
+        // What the entry says about itself is what the kernel's decoder says about its value,
+        // and the value decodes back to the same kind.
+        let Some(w) = AnyMigrationEntry::from_present(&rw, false) else {
+            panic!("writable: want an entry");
+        };
+        assert_eq!(w.decoded(), mm::decode(w.val()));
+        let raw = testing::raw(w.val()).expect("mm::testing works inside KUnit");
+        let back = AnyMigrationEntry::from_raw(&raw);
         assert_eq!(back.map(|b| b.kind()), Some(LeafKind::MigrationWrite));
 
-        // Classification of non-present entries.
-        assert_eq!(SoftLeaf::from_raw(RawPte::from_val(rw)), None);
-        assert_eq!(
-            SoftLeaf::from_raw(RawPte::from_val(0)),
-            Some(SoftLeaf::None)
-        );
+        // Not present: no entry. Classification of entries.
+        let none = testing::raw(0).expect("mm::testing works inside KUnit");
+        assert!(AnyMigrationEntry::from_present(&none, false).is_none());
+        assert_eq!(SoftLeaf::from_raw(&rw), None);
+        assert_eq!(SoftLeaf::from_raw(&none), Some(SoftLeaf::None));
         assert!(matches!(
-            SoftLeaf::from_raw(RawPte::from_val(w)),
+            SoftLeaf::from_raw(&raw),
             Some(SoftLeaf::Migration(AnyMigrationEntry::Write(_)))
         ));
     }
@@ -285,7 +304,7 @@ mod tests {
             soft_dirty: true,
             uffd: false,
         };
-        let w = || AnyMigrationEntry::Write(MigrationEntry::new(PFN, bits));
+        let w = || entry(LeafKind::MigrationWrite, bits);
 
         let e = w().write_protect(true, false);
         assert_eq!(e.kind(), LeafKind::MigrationReadExclusive);
@@ -308,21 +327,21 @@ mod tests {
 
         // Restored in a private VMA that now tracks soft-dirty: 7.3 gives it back writable with
         // soft-dirty clear; the typed restore refuses the grant.
-        let vma = VmaFacts::new(
+        let vma = vma_of(
             VmaFlags {
                 write: true,
                 ..Default::default()
             },
-            ffi::migentry_prot_private(),
+            PageProt::of(false),
         );
         let folio = FolioFacts {
             dirty: true,
             anon: true,
         };
-        let c = reference::restore(Policy::Upstream, cw.val(), &vma, folio);
+        let c = reference::restore(Policy::Upstream, cw.val(), DEST, &vma, folio);
         assert!(flags(c.val).has(PteFlags::WRITE));
         assert!(!flags(c.val).has(PteFlags::SOFT_DIRTY));
-        let r = cw.restore(&vma, folio);
+        let r = cw.restore(&dest(), &vma, folio);
         assert_eq!(r.refused, Some(NoGrant::SoftDirtyPending));
         assert!(matches!(r.pte, RestoredPte::WriteProtected(_)));
     }
@@ -336,11 +355,10 @@ mod tests {
             softdirty: true,
             ..Default::default()
         };
-        let prot = ffi::migentry_prot_private();
+        let prot = PageProt::of(false);
         let bits = EntryBits::default();
         let restore = |b: EntryBits, f: VmaFlags| {
-            AnyMigrationEntry::Write(MigrationEntry::new(PFN, b))
-                .restore(&VmaFacts::new(f, prot), folio)
+            entry(LeafKind::MigrationWrite, b).restore(&dest(), &vma_of(f, prot), folio)
         };
 
         let r = restore(bits, rw);

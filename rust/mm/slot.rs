@@ -20,15 +20,42 @@ use kernel::{
     prelude::*, //
 };
 
-use crate::{
+use super::{
     ffi,
+    folio::MappedFolio,
     pte::{
-        LeafKind,
+        EntryKind,
+        Pte,
         PteFlags,
-        RawPte, //
+        RawPte,
+        WriteState, //
     },
-    vma::VmaView, //
+    vma::VmaView,
 };
+
+mod private {
+    pub(crate) trait Sealed {}
+}
+
+/// A value that may be installed in a PTE slot: a typed present PTE, or an entry read from a
+/// page table (put back as it was).
+pub(crate) trait Installable: private::Sealed {
+    /// The entry value.
+    fn entry_val(&self) -> u64;
+}
+
+impl<W: WriteState> private::Sealed for Pte<W> {}
+impl<W: WriteState> Installable for Pte<W> {
+    fn entry_val(&self) -> u64 {
+        self.val()
+    }
+}
+impl private::Sealed for RawPte {}
+impl Installable for RawPte {
+    fn entry_val(&self) -> u64 {
+        self.val()
+    }
+}
 
 /// One PTE slot, with its page-table lock held.
 ///
@@ -44,101 +71,66 @@ pub(crate) struct PteSlot<'a> {
 }
 
 impl<'a> PteSlot<'a> {
-    /// The folio the slot's entry maps, if the entry is present and not special (the shared
-    /// zeropage and other pages without a refcounted folio are special on x86).
-    ///
-    /// The result lives as long as the page-table lock, not as a borrow of the slot, so the
-    /// slot can still be cleared and refilled meanwhile: the mapping's folio reference, which
-    /// keeps the folio alive, is not dropped by [`PteSlot::take`].
-    pub(crate) fn folio(&self) -> Option<MappedFolio<'a>> {
-        let d = self.get().decode();
-        if d.kind != LeafKind::Present || d.flags.has(PteFlags::SPECIAL) {
-            return None;
-        }
-        let mut facts = ffi::FolioFactsC::default();
-        // SAFETY: `d.pfn` is mapped by a present, non-special PTE whose lock is held (type
-        // invariant), so its folio is referenced and cannot be freed; `facts` is a valid local.
-        if unsafe { ffi::migentry_folio_facts(d.pfn, &mut facts) } != 0 {
-            return None;
-        }
-        // INVARIANT: as just established.
-        Some(MappedFolio {
-            pfn: d.pfn,
-            facts,
-            _lock: PhantomData,
-        })
-    }
-
     /// The user address this slot maps.
     pub(crate) fn addr(&self) -> usize {
         self.addr
     }
 
-    /// `ptep_get()`.
+    /// `ptep_get()`, decoded.
     pub(crate) fn get(&self) -> RawPte {
         // SAFETY: `ptep` is valid and its lock is held (type invariant).
-        RawPte::from_val(unsafe { ffi::migentry_ptep_get(self.ptep.as_ptr().cast()) })
+        RawPte::read(unsafe { ffi::migentry_ptep_get(self.ptep.as_ptr()) })
+    }
+
+    /// The folio `pte` (read from this slot) maps, if it is present and not special (the shared
+    /// zeropage and other pages without a refcounted folio are special on x86).
+    ///
+    /// The result lives as long as the page-table lock, not as a borrow of the slot, so the
+    /// slot can still be cleared and refilled meanwhile: the mapping's folio reference, which
+    /// keeps the folio alive, is not dropped by [`PteSlot::take`].
+    pub(crate) fn folio(&self, pte: &RawPte) -> Option<MappedFolio<'a>> {
+        let d = pte.decoded();
+        if d.kind != EntryKind::Present || d.flags.has(PteFlags::SPECIAL) {
+            return None;
+        }
+        if self.get().val() != pte.val() {
+            return None;
+        }
+        // SAFETY: `d.pfn` is mapped by the present, non-special PTE in this slot, whose lock is
+        // held for `'a` (type invariant).
+        unsafe { MappedFolio::lookup(d.pfn) }
     }
 
     /// `ptep_get_and_clear()`: atomically takes the entry and leaves the slot none, so that no
-    /// hardware A/D update in between is lost.
-    pub(crate) fn take(&mut self) -> RawPte {
+    /// hardware A/D update in between is lost. `seen` is the entry last read from the slot; its
+    /// decoded form is reused when the hardware did not change the entry meanwhile.
+    pub(crate) fn take(&mut self, seen: &RawPte) -> RawPte {
         // SAFETY: `ptep` maps `addr` in `mm` and its lock is held (type invariant).
-        let val = unsafe {
-            ffi::migentry_ptep_get_and_clear(self.mm.cast(), self.addr, self.ptep.as_ptr().cast())
-        };
-        RawPte::from_val(val)
+        let val =
+            unsafe { ffi::migentry_ptep_get_and_clear(self.mm, self.addr, self.ptep.as_ptr()) };
+        if val == seen.val() {
+            *seen
+        } else {
+            RawPte::read(val)
+        }
     }
 
     /// `set_pte_at()` into a none slot; `EBUSY` if the slot is not none (nothing is written).
     ///
     /// The caller is responsible for the TLB: installing over none needs no flush, but a PTE
-    /// taken with [`PteSlot::take`] may still be cached by other CPUs.
-    pub(crate) fn install(&mut self, val: u64) -> Result {
-        if self.get().val() != 0 {
+    /// taken with [`PteSlot::take`] may still be cached by other CPUs (see
+    /// [`Invalidation`](super::Invalidation)).
+    pub(crate) fn install(&mut self, entry: &impl Installable) -> Result {
+        // SAFETY: `ptep` is valid and its lock is held (type invariant).
+        if unsafe { ffi::migentry_ptep_get(self.ptep.as_ptr()) } != 0 {
             return Err(EBUSY);
         }
         // SAFETY: `ptep` maps `addr` in `mm`, its lock is held (type invariant) and the slot is
         // none, so page_table_check's accounting stays balanced.
         unsafe {
-            ffi::migentry_set_pte_at(self.mm.cast(), self.addr, self.ptep.as_ptr().cast(), val)
+            ffi::migentry_set_pte_at(self.mm, self.addr, self.ptep.as_ptr(), entry.entry_val())
         };
         Ok(())
-    }
-}
-
-/// The folio mapped at a PTE slot, while the slot's page-table lock is held.
-///
-/// # Invariants
-///
-/// `pfn` belongs to a folio that was mapped by a present, non-special PTE whose page-table lock
-/// is held for `'a`; that mapping's reference keeps the folio alive for `'a`.
-pub(crate) struct MappedFolio<'a> {
-    pfn: u64,
-    facts: ffi::FolioFactsC,
-    _lock: PhantomData<&'a ()>,
-}
-
-impl MappedFolio<'_> {
-    /// The state read when the folio was looked up.
-    pub(crate) fn facts(&self) -> &ffi::FolioFactsC {
-        &self.facts
-    }
-
-    /// The state now.
-    pub(crate) fn reread(&self) -> ffi::FolioFactsC {
-        let mut facts = ffi::FolioFactsC::default();
-        // SAFETY: the folio is alive for `'a` (type invariant); `facts` is a valid local. The
-        // PFN was valid at lookup and stays so.
-        unsafe { ffi::migentry_folio_facts(self.pfn, &mut facts) };
-        facts
-    }
-
-    /// `folio_mark_dirty()`, as `try_to_migrate_one()` does for a dirty PTE it replaces.
-    pub(crate) fn mark_dirty(&self) {
-        // SAFETY: the folio is alive and the page-table lock is held (type invariant), which is
-        // how `zap_present_folio_ptes()` calls `folio_mark_dirty()` too.
-        unsafe { ffi::migentry_folio_mark_dirty(self.pfn) };
     }
 }
 
@@ -173,6 +165,9 @@ where
     }
 }
 
+/// `PMD_SIZE` on x86-64; the layout guard checks it against C.
+pub(super) const PMD_SIZE: usize = 1 << 21;
+
 impl VmaView<'_> {
     /// Calls `f` on each PTE slot of `[start, start + len)`, in address order, with the slot's
     /// page-table lock held. Stops at the first error `f` returns and passes it on.
@@ -184,8 +179,8 @@ impl VmaView<'_> {
     ///
     /// - `EINVAL`: `start` or `len` not page-aligned, `len` zero, the range overflows or is not
     ///   inside this VMA.
-    /// - `EOPNOTSUPP`: a hugetlb, `VM_PFNMAP` or `VM_IO` VMA, or a huge (PMD/PUD) mapping or a
-    ///   non-table entry above PTE level in the range.
+    /// - `EOPNOTSUPP`: a hugetlb, `VM_PFNMAP`, `VM_IO` or `VM_MIXEDMAP` VMA, or a huge (PMD/PUD)
+    ///   mapping or a non-table entry above PTE level in the range.
     /// - `ENOMEM`: a page table could not be allocated.
     pub(crate) fn walk_ptes<F>(&self, start: usize, len: usize, f: F) -> Result
     where
@@ -195,17 +190,26 @@ impl VmaView<'_> {
         if len == 0 || start % PAGE_SIZE != 0 || len % PAGE_SIZE != 0 {
             return Err(EINVAL);
         }
-        if start < self.vma().start() || end > self.vma().end() {
+        if start < self.start() || end > self.end() {
             return Err(EINVAL);
         }
-        if self.unsupported() {
+        if self.facts().unsupported() {
             return Err(EOPNOTSUPP);
         }
         let mm = self.mm().as_raw();
-        // SAFETY: the mmap lock is held for writing and the VMA is write-locked (type invariant
-        // of `VmaView`), as `migentry_check_tables()` requires.
-        let ret = unsafe { ffi::migentry_check_tables(mm.cast(), start, end) };
-        kernel::error::to_result(ret)?;
+        // apply_to_page_range() WARNs (and at PUD level BUGs) on a leaf above PTE level: refuse
+        // the range unless every PMD it covers is none or a page table. With the mmap and VMA
+        // write locks held (type invariant of `VmaView`) no fault, collapse or UFFDIO_* ioctl
+        // can install a huge entry meanwhile; a THP split by rmap only turns a leaf into a table.
+        let mut addr = start;
+        while addr < end {
+            // SAFETY: `mm` is valid and its mmap lock is held for writing (type invariant).
+            let state = unsafe { ffi::migentry_pmd_state(mm, addr) };
+            if state < 0 {
+                return Err(EOPNOTSUPP);
+            }
+            addr = (addr & !(PMD_SIZE - 1)).saturating_add(PMD_SIZE);
+        }
 
         let mut data = (f, mm);
         // SAFETY: `mm` is valid and locked as above, so the upper-level entries just checked

@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What the range ioctls do to one page: READ_PTE reads it, EVALUATE predicts a migration
+//! round trip, ROUNDTRIP performs one.
+//!
+//! The per-page step runs under the page-table lock (inside
+//! [`VmaView::walk_ptes`](crate::mm::VmaView::walk_ptes)): no sleeping, no allocation, one decode
+//! of the entry, a pure plan (the migration entry, the injected operations, the typed restore),
+//! then one write to the page table. The records, with the C references beside the typed result,
+//! are made afterwards from what the step kept ([`Outcome`]), outside every lock.
+
+use kernel::prelude::*;
+
+use super::uapi;
+use crate::{
+    mm::{
+        AnyMigrationEntry,
+        Decoded,
+        EntryKind,
+        NoGrant,
+        PteFlags,
+        PteSlot,
+        RawPte,
+        SoftLeaf,
+        VmaFacts, //
+    },
+    reference::{
+        self,
+        Policy, //
+    },
+    restore::{
+        FolioState,
+        Restore,
+        Restored, //
+    },
+};
+
+/// `MIGENTRY_LEAF_*` of a kind.
+fn leaf(kind: EntryKind) -> u32 {
+    match kind {
+        EntryKind::None => uapi::MIGENTRY_LEAF_NONE,
+        EntryKind::Present => uapi::MIGENTRY_LEAF_PRESENT,
+        EntryKind::Swap => uapi::MIGENTRY_LEAF_SWAP,
+        EntryKind::MigrationRead => uapi::MIGENTRY_LEAF_MIGRATION_READ,
+        EntryKind::MigrationReadExclusive => uapi::MIGENTRY_LEAF_MIGRATION_READ_EXCLUSIVE,
+        EntryKind::MigrationWrite => uapi::MIGENTRY_LEAF_MIGRATION_WRITE,
+        EntryKind::DevicePrivateRead => uapi::MIGENTRY_LEAF_DEVICE_PRIVATE_READ,
+        EntryKind::DevicePrivateWrite => uapi::MIGENTRY_LEAF_DEVICE_PRIVATE_WRITE,
+        EntryKind::DeviceExclusive => uapi::MIGENTRY_LEAF_DEVICE_EXCLUSIVE,
+        EntryKind::HwPoison => uapi::MIGENTRY_LEAF_HWPOISON,
+        EntryKind::Marker => uapi::MIGENTRY_LEAF_MARKER,
+    }
+}
+
+/// `MIGENTRY_PTE_*` of an entry's state bits.
+fn pte_flags(f: PteFlags) -> u32 {
+    [
+        (PteFlags::PRESENT, uapi::MIGENTRY_PTE_PRESENT),
+        (PteFlags::WRITE, uapi::MIGENTRY_PTE_WRITE),
+        (PteFlags::DIRTY, uapi::MIGENTRY_PTE_DIRTY),
+        (PteFlags::YOUNG, uapi::MIGENTRY_PTE_YOUNG),
+        (PteFlags::SOFT_DIRTY, uapi::MIGENTRY_PTE_SOFT_DIRTY),
+        (PteFlags::UFFD, uapi::MIGENTRY_PTE_UFFD),
+        (PteFlags::SPECIAL, uapi::MIGENTRY_PTE_SPECIAL),
+        (PteFlags::PROTNONE, uapi::MIGENTRY_PTE_PROTNONE),
+    ]
+    .iter()
+    .filter(|(m, _)| f.has(*m))
+    .fold(0, |acc, (_, u)| acc | u)
+}
+
+/// The decoded form of an entry for userspace; raw value and PFN only for `CAP_SYS_ADMIN`.
+fn pte_state(raw: u64, d: Decoded, admin: bool) -> uapi::PteState {
+    uapi::PteState {
+        raw: if admin { raw } else { 0 },
+        pfn: if admin { d.pfn } else { 0 },
+        kind: leaf(d.kind),
+        flags: pte_flags(d.flags),
+    }
+}
+
+/// What the range ioctls do with a page, by the entry found there.
+fn status_of(pte: &RawPte) -> u32 {
+    match SoftLeaf::from_raw(pte) {
+        Some(SoftLeaf::None) => uapi::MIGENTRY_REC_NONE,
+        Some(_) => uapi::MIGENTRY_REC_NOT_PRESENT,
+        None if pte.decoded().flags.has(PteFlags::SPECIAL) => uapi::MIGENTRY_REC_SPECIAL,
+        None => uapi::MIGENTRY_REC_DONE,
+    }
+}
+
+/// The `MIGENTRY_VMA_*` summary of a VMA.
+pub(super) fn vma_flags(facts: &VmaFacts) -> u64 {
+    let f = facts.flags();
+    [
+        (f.write, uapi::MIGENTRY_VMA_WRITE),
+        (f.shared, uapi::MIGENTRY_VMA_SHARED),
+        (f.softdirty, uapi::MIGENTRY_VMA_SOFTDIRTY),
+        (f.uffd_wp, uapi::MIGENTRY_VMA_UFFD_WP),
+        (f.uffd_rwp, uapi::MIGENTRY_VMA_UFFD_RWP),
+        (facts.is_anonymous(), uapi::MIGENTRY_VMA_ANON),
+        (
+            facts.page_prot().is_writable(),
+            uapi::MIGENTRY_VMA_PROT_WRITE,
+        ),
+        (facts.soft_dirty_tracking(), uapi::MIGENTRY_VMA_SD_TRACKING),
+        (facts.write_notify(), uapi::MIGENTRY_VMA_WRITE_NOTIFY),
+    ]
+    .iter()
+    .filter(|(on, _)| *on)
+    .fold(0, |acc, (_, bit)| acc | u64::from(*bit))
+}
+
+/// READ_PTE: the record of one slot.
+pub(super) fn read(slot: &PteSlot<'_>, admin: bool) -> uapi::Record {
+    let pte = slot.get();
+    uapi::Record {
+        // CAST: user addresses fit in `u64`.
+        addr: slot.addr() as u64,
+        status: status_of(&pte),
+        before: pte_state(pte.val(), pte.decoded(), admin),
+        ..Default::default()
+    }
+}
+
+/// The operations a ROUNDTRIP applies to the migration entry, as if they had raced with the
+/// migration.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Inject {
+    /// What `clear_refs` (4) does: clear the swap soft-dirty bit.
+    pub(super) clear_soft_dirty: bool,
+    /// What mprotect() removing write does: downgrade a Write entry.
+    pub(super) wrprotect: bool,
+    /// What `UFFDIO_WRITEPROTECT` does: downgrade and set the uffd bit.
+    pub(super) uffd_wp: bool,
+}
+
+impl Inject {
+    fn apply(self, e: AnyMigrationEntry, anon: bool) -> AnyMigrationEntry {
+        let e = if self.clear_soft_dirty {
+            e.clear_soft_dirty()
+        } else {
+            e
+        };
+        if self.wrprotect || self.uffd_wp {
+            e.write_protect(anon, self.uffd_wp)
+        } else {
+            e
+        }
+    }
+}
+
+/// How far [`migrate`] goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    /// EVALUATE: plan only.
+    Evaluate,
+    /// ROUNDTRIP's first pass on a kernel without a TLB flush: plan only, and fail with
+    /// `EOPNOTSUPP` if the page would lose rights.
+    Check,
+    /// ROUNDTRIP: plan and install; `flush` says whether an invalidation covers the range, so
+    /// that the page may lose rights.
+    RoundTrip {
+        /// An [`Invalidation`](crate::mm::Invalidation) is open on the range.
+        flush: bool,
+    },
+}
+
+/// What [`migrate`] planned (and, in a round trip, installed) for a page.
+struct Planned {
+    entry_val: u64,
+    entry: Decoded,
+    dest_pfn: u64,
+    folio: FolioState,
+    restored: Restored,
+}
+
+/// What happened to one page, kept until its record is made outside the locks.
+pub(super) struct Outcome {
+    addr: usize,
+    status: u32,
+    before_val: u64,
+    before: Decoded,
+    planned: Option<Planned>,
+}
+
+/// EVALUATE or ROUNDTRIP (or its check pass) of one slot.
+///
+/// Pages that are none, not present or special are reported and left alone. For the others,
+/// the entry `try_to_migrate_one()` would make is computed from the PTE (in a round trip, the
+/// PTE taken atomically from the slot), `inject` is applied to it and it is restored with the
+/// typed restore onto the same page; a round trip installs the result.
+///
+/// # Errors
+///
+/// - `EOPNOTSUPP` (check pass, or a round trip without an invalidation): the page would lose
+///   rights that only a TLB flush can take away; it is left as it was.
+/// - `EIO` if the folio's refcount or mapcount changed across the round trip, or its exclusive
+///   marking disagrees with the entry, which would be a bug in migentry (or a concurrent GUP-fast
+///   reference, which is transient); the page is still restored.
+pub(super) fn migrate(
+    slot: &mut PteSlot<'_>,
+    vma: &VmaFacts,
+    inject: Inject,
+    mode: Mode,
+) -> Result<Outcome> {
+    let seen = slot.get();
+    let mut out = Outcome {
+        addr: slot.addr(),
+        status: status_of(&seen),
+        before_val: seen.val(),
+        before: seen.decoded(),
+        planned: None,
+    };
+    if out.status != uapi::MIGENTRY_REC_DONE {
+        return Ok(out);
+    }
+    let Some(folio) = slot.folio(&seen) else {
+        out.status = uapi::MIGENTRY_REC_SPECIAL;
+        return Ok(out);
+    };
+    let f0 = folio.facts();
+    let install = matches!(mode, Mode::RoundTrip { .. });
+
+    // A round trip takes the PTE atomically, so that an A/D update by the hardware between
+    // reading and replacing it is not lost; the plan is made from what was taken.
+    let old = if install { slot.take(&seen) } else { seen };
+    let Some(entry) = AnyMigrationEntry::from_present(&old, f0.anon_exclusive) else {
+        // Under the page-table lock a present PTE stays present; should that ever not hold,
+        // the entry is put back as it was rather than lost.
+        if install {
+            slot.install(&old)?;
+        }
+        return Err(EIO);
+    };
+    let was_dirty = old.decoded().flags.has(PteFlags::DIRTY);
+    let entry = inject.apply(entry, f0.anon);
+    let (entry_val, entry_decoded) = (entry.val(), entry.decoded());
+    // `try_to_migrate_one()` marks the folio dirty before it replaces a dirty PTE.
+    let folio_state = FolioState {
+        dirty: f0.dirty || was_dirty,
+        anon: f0.anon,
+    };
+    let dest = folio.page();
+    let restored = entry.restore(&dest, vma, folio_state);
+    let loses_rights = restored.pte.takes_rights_from(&old.decoded());
+
+    match mode {
+        Mode::Evaluate => {}
+        Mode::Check | Mode::RoundTrip { flush: false } if loses_rights => {
+            kernel::pr_notice_once!(
+                "ROUNDTRIP refused: it would take rights away from a PTE, and this kernel does not let modules flush a user TLB (see patches/hooked)\n"
+            );
+            if install {
+                slot.install(&old)?;
+            }
+            return Err(EOPNOTSUPP);
+        }
+        Mode::Check => {}
+        Mode::RoundTrip { .. } => {
+            if was_dirty {
+                folio.mark_dirty();
+            }
+            restored.pte.install(slot)?;
+            let f1 = folio.reread();
+            if f1.refcount != f0.refcount || f1.mapcount != f0.mapcount {
+                pr_err!(
+                    "roundtrip at {:#x}: folio refcount {} -> {}, mapcount {} -> {}\n",
+                    slot.addr(),
+                    f0.refcount,
+                    f1.refcount,
+                    f0.mapcount,
+                    f1.mapcount
+                );
+                return Err(EIO);
+            }
+            if f0.anon && restored.exclusive != f0.anon_exclusive {
+                pr_err!(
+                    "roundtrip at {:#x}: restore says exclusive={} but PageAnonExclusive={}\n",
+                    slot.addr(),
+                    restored.exclusive,
+                    f0.anon_exclusive
+                );
+                return Err(EIO);
+            }
+        }
+    }
+    out.planned = Some(Planned {
+        entry_val,
+        entry: entry_decoded,
+        dest_pfn: dest.pfn(),
+        folio: folio_state,
+        restored,
+    });
+    Ok(out)
+}
+
+/// `MIGENTRY_NOGRANT_*` of a refusal.
+fn nogrant(r: Option<NoGrant>) -> u32 {
+    match r {
+        None => uapi::MIGENTRY_NOGRANT_NONE,
+        Some(NoGrant::VmaNotWritable) => uapi::MIGENTRY_NOGRANT_VMA_NOT_WRITABLE,
+        Some(NoGrant::Uffd) => uapi::MIGENTRY_NOGRANT_UFFD,
+        Some(NoGrant::SoftDirtyPending) => uapi::MIGENTRY_NOGRANT_SOFT_DIRTY,
+    }
+}
+
+/// The record of a page, with every C reference's result beside the typed one. Runs outside
+/// the page-table lock.
+pub(super) fn record(o: &Outcome, vma: &VmaFacts, admin: bool) -> uapi::Record {
+    let mut rec = uapi::Record {
+        // CAST: user addresses fit in `u64`.
+        addr: o.addr as u64,
+        status: o.status,
+        before: pte_state(o.before_val, o.before, admin),
+        ..Default::default()
+    };
+    let Some(p) = &o.planned else {
+        return rec;
+    };
+    rec.entry = pte_state(p.entry_val, p.entry, admin);
+    rec.refused = nogrant(p.restored.refused);
+    rec.after[uapi::MIGENTRY_POLICY_TYPED as usize] =
+        pte_state(p.restored.pte.val(), p.restored.pte.decode(), admin);
+    for policy in Policy::ALL {
+        let r = reference::restore(policy, p.entry_val, p.dest_pfn, vma, p.folio);
+        let slot = match policy {
+            Policy::Upstream => uapi::MIGENTRY_POLICY_UPSTREAM,
+            Policy::Pre62 => uapi::MIGENTRY_POLICY_PRE_6_2,
+            Policy::PeterxV3 => uapi::MIGENTRY_POLICY_PETERX_V3,
+        };
+        rec.after[slot as usize] = pte_state(r.val, r.decoded, admin);
+    }
+    rec
+}

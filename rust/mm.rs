@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The mm layer: safe types over page-table entries, migration entries, VMAs, PTE slots, folios
+//! and the TLB.
+//!
+//! This layer owns every `unsafe` block and every call into C (the generated declarations of the
+//! C glue live in the private `ffi` module). Above it, the restore, the C references and the
+//! device see plain Rust types only. The shape follows the kernel crate's `mm.rs` and
+//! `mm/virt.rs`: one family of types per C struct, and the lock that is held is part of the type
+//! (a [`VmaView`] borrows the [`MmapWriteGuard`], a [`PteSlot`] lives inside the walk that holds
+//! its page-table lock).
+//!
+//! | C                                   | here                                                  |
+//! |-------------------------------------|-------------------------------------------------------|
+//! | `pte_t` read from a page table      | [`RawPte`], decoded once into [`Decoded`]             |
+//! | a present `pte_t` being built       | [`Pte<W>`], `W` ∈ {[`Writable`], [`WriteProtected`], [`UffdProtected`]} |
+//! | `softleaf_t`, migration entries     | [`SoftLeaf`], [`MigrationEntry<A>`], [`AnyMigrationEntry`] |
+//! | `remove_migration_pte()`'s PTE      | [`Restoring<A>`] and its [`WriteGrant`]               |
+//! | `vm_area_struct`                    | [`VmaFacts`] (values), [`VmaView`] (locked)           |
+//! | `mmap_write_lock()`                 | [`MmapWriteGuard`]                                    |
+//! | `pte_t *` under its PTL             | [`PteSlot`]                                           |
+//! | `struct folio` / destination `struct page` | [`MappedFolio`], [`DestPage`]                  |
+//! | `flush_tlb_mm_range()` + mmu_notifier | [`Invalidation`]                                    |
+
+use core::sync::atomic::{
+    AtomicBool,
+    Ordering, //
+};
+
+use kernel::prelude::*;
+
+mod ffi;
+mod folio;
+mod grant;
+mod layout;
+mod pte;
+mod slot;
+mod softleaf;
+#[cfg(CONFIG_KUNIT)]
+pub(crate) mod testing;
+mod tlb;
+mod vma;
+
+pub(crate) use folio::DestPage;
+pub(crate) use grant::{
+    NoGrant,
+    Restoring,
+    WriteGrant, //
+};
+pub(crate) use pte::{
+    decode,
+    Decoded,
+    EntryKind,
+    Pte,
+    PteFlags,
+    RawPte,
+    UffdProtected,
+    Writable,
+    WriteProtected, //
+};
+pub(crate) use slot::PteSlot;
+pub(crate) use softleaf::{
+    Access,
+    AnyMigrationEntry,
+    EntryBits,
+    MigrationEntry,
+    Read,
+    ReadExclusive,
+    SoftLeaf,
+    Write, //
+};
+pub(crate) use tlb::Invalidation;
+pub(crate) use vma::{
+    MmapWriteGuard,
+    PageProt,
+    VmaFacts,
+    VmaFlags,
+    VmaView, //
+};
+
+pub(crate) mod cref {
+    //! The entry point of the C reference restores (`rust/reference/migentry_ref.c`), for
+    //! [`crate::reference`] only: the module's real path never calls them.
+    pub(crate) use super::ffi::{
+        cref_restore as restore,
+        MIGENTRY_REF_PETERX_V3 as PETERX_V3,
+        MIGENTRY_REF_PRE_6_2 as PRE_6_2,
+        MIGENTRY_REF_UPSTREAM as UPSTREAM, //
+    };
+}
+
+/// `migration_entry_supports_ad()`, computed once at init.
+static MIGRATION_AD: AtomicBool = AtomicBool::new(false);
+
+/// Whether migration entries carry the young and dirty bits on this kernel
+/// (`migration_entry_supports_ad()` in `include/linux/swapops.h`).
+pub(crate) fn migration_ad() -> bool {
+    MIGRATION_AD.load(Ordering::Relaxed)
+}
+
+/// Checks that Rust's view of the C structs is right and computes the boot-time facts.
+///
+/// # Errors
+///
+/// `EINVAL` (and a log line per difference) if Rust and C disagree on a layout.
+pub(crate) fn init() -> Result {
+    layout::check()?;
+    MIGRATION_AD.store(compute_migration_ad(), Ordering::Relaxed);
+    Ok(())
+}
+
+/// The kernel keeps `migration_entry_supports_ad()` in `swap_migration_ad_supported`, which
+/// `mm/swapfile.c` sets at boot, never without `CONFIG_SWAP`, and does not export. It is
+/// recomputed here the same way: the largest swap offset a PTE can hold, lowered on CPUs with the
+/// L1TF bug as `arch_max_swapfile_size()` does, must cover the PFN plus the two A/D bits. Modules
+/// cannot see whether the L1TF mitigation is on, so the lower limit is assumed whenever the bug
+/// is present.
+fn compute_migration_ad() -> bool {
+    if !cfg!(CONFIG_MIGRATION) || !cfg!(CONFIG_SWAP) {
+        return false;
+    }
+    let mut max = ffi::swp_max_offset();
+    let l1tf = ffi::l1tf_max_offset();
+    if l1tf != 0 {
+        max = max.min(l1tf);
+    }
+    max >= 1u64 << ffi::swp_mig_total_bits()
+}
+
+/// What the running kernel supports, as far as the restore and its tests care.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Features {
+    /// uffd write-protect, including shmem markers (`CONFIG_PTE_MARKER_UFFD_WP`).
+    pub(crate) uffd_wp: bool,
+    /// Soft-dirty tracking (`CONFIG_MEM_SOFT_DIRTY`).
+    pub(crate) soft_dirty: bool,
+    /// uffd read-write protect (`CONFIG_USERFAULTFD_RWP`).
+    pub(crate) uffd_rwp: bool,
+    /// `CONFIG_NUMA`.
+    pub(crate) numa: bool,
+    /// Migration entries keep young/dirty ([`migration_ad`]).
+    pub(crate) migration_ad: bool,
+    /// The kernel lets this module flush a user mm's TLB and secondary MMUs
+    /// ([`Invalidation::available`]).
+    pub(crate) tlb_flush: bool,
+}
+
+/// The features of the running kernel.
+pub(crate) fn features() -> Features {
+    Features {
+        uffd_wp: cfg!(CONFIG_PTE_MARKER_UFFD_WP) && cfg!(CONFIG_HAVE_ARCH_USERFAULTFD_WP),
+        soft_dirty: cfg!(CONFIG_MEM_SOFT_DIRTY),
+        uffd_rwp: cfg!(CONFIG_USERFAULTFD_RWP) && cfg!(CONFIG_USERFAULTFD),
+        numa: cfg!(CONFIG_NUMA),
+        migration_ad: migration_ad(),
+        tlb_flush: Invalidation::available(),
+    }
+}
+
+/// NUMA nodes online now (`num_online_nodes()`).
+pub(crate) fn nr_online_nodes() -> u32 {
+    ffi::nr_online_nodes()
+}
+
+/// Whether the caller may see raw entry values and PFNs: `CAP_SYS_ADMIN`, the capability
+/// `/proc/PID/pagemap` asks before it shows PFNs.
+pub(crate) fn pfns_visible() -> bool {
+    ffi::capable_sys_admin()
+}

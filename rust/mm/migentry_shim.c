@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * migentry's C glue; see migentry_shim.h. Every function is a wrapper of a
+ * static inline helper or macro of the kernel, or reports a layout.
+ */
+#include <linux/leafops.h>
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/mmu_notifier.h>
+#include <linux/pgtable.h>
+#include <linux/nodemask.h>
+#include <linux/sched.h>
+#include <linux/swapops.h>
+#include <asm/tlbflush.h>
+
+#include "migentry_shim.h"
+
+#define FIELD(type, member) { #type "." #member, offsetof(struct type, member) }
+#define SIZE(type) { "sizeof " #type, sizeof(struct type) }
+#define CONST(name) { "const " #name, name }
+
+/*
+ * Every field the module reads through Rust's view of a C struct, and the
+ * kernel constants Rust mirrors; rust/mm/layout.rs refuses to load on any
+ * difference.
+ */
+static const struct migentry_layout_field migentry_layout_c[] = {
+	FIELD(task_struct, mm),
+	FIELD(mm_struct, mmap_lock),
+	FIELD(vm_area_struct, vm_mm),
+	FIELD(vm_area_struct, vm_flags),
+	FIELD(vm_area_struct, vm_page_prot),
+	FIELD(vm_area_struct, vm_start),
+	FIELD(vm_area_struct, vm_end),
+	FIELD(vm_area_struct, vm_file),
+	FIELD(vm_area_struct, vm_ops),
+	CONST(PMD_SIZE),
+	CONST(SOFTLEAF_NONE),
+	CONST(SOFTLEAF_SWAP),
+	CONST(SOFTLEAF_MIGRATION_READ),
+	CONST(SOFTLEAF_MIGRATION_READ_EXCLUSIVE),
+	CONST(SOFTLEAF_MIGRATION_WRITE),
+	CONST(SOFTLEAF_DEVICE_PRIVATE_READ),
+	CONST(SOFTLEAF_DEVICE_PRIVATE_WRITE),
+	CONST(SOFTLEAF_DEVICE_EXCLUSIVE),
+	CONST(SOFTLEAF_HWPOISON),
+	CONST(SOFTLEAF_MARKER),
+};
+
+const struct migentry_layout_field *migentry_layout(size_t *len)
+{
+	*len = ARRAY_SIZE(migentry_layout_c);
+	return migentry_layout_c;
+}
+
+#define ATTR(cond, bit) ((cond) ? (bit) : 0)
+
+void migentry_pte_attrs(u64 val, struct migentry_pte_attrs *out)
+{
+	pte_t pte = __pte(val);
+	softleaf_t entry;
+
+	out->pfn = 0;
+	out->leaf_type = 0;
+	out->attrs = 0;
+	if (pte_none(pte))
+		return;
+	if (pte_present(pte)) {
+		out->pfn = pte_pfn(pte);
+		out->attrs = MIGENTRY_ATTR_PRESENT |
+			     ATTR(pte_write(pte), MIGENTRY_ATTR_WRITE) |
+			     ATTR(pte_dirty(pte), MIGENTRY_ATTR_DIRTY) |
+			     ATTR(pte_young(pte), MIGENTRY_ATTR_YOUNG) |
+			     ATTR(pte_soft_dirty(pte), MIGENTRY_ATTR_SOFT_DIRTY) |
+			     ATTR(pte_uffd(pte), MIGENTRY_ATTR_UFFD) |
+			     ATTR(pte_special(pte), MIGENTRY_ATTR_SPECIAL) |
+			     ATTR(pte_protnone(pte), MIGENTRY_ATTR_PROTNONE);
+		return;
+	}
+	entry = softleaf_from_pte(pte);
+	out->leaf_type = softleaf_type(entry);
+	if (softleaf_has_pfn(entry))
+		out->pfn = softleaf_to_pfn(entry);
+	out->attrs = ATTR(pte_swp_soft_dirty(pte), MIGENTRY_ATTR_SOFT_DIRTY) |
+		     ATTR(pte_swp_uffd(pte), MIGENTRY_ATTR_UFFD) |
+		     ATTR(softleaf_is_uffd_wp_marker(entry), MIGENTRY_ATTR_UFFD_MARKER);
+	if (softleaf_is_migration(entry))
+		out->attrs |= ATTR(swp_offset(entry) & SWP_MIG_YOUNG, MIGENTRY_ATTR_MIG_YOUNG) |
+			      ATTR(swp_offset(entry) & SWP_MIG_DIRTY, MIGENTRY_ATTR_MIG_DIRTY);
+}
+
+#define PTE_OP(name, expr)			\
+u64 migentry_##name(u64 val)			\
+{						\
+	pte_t pte = __pte(val);			\
+						\
+	return pte_val(expr);			\
+}
+
+PTE_OP(pte_mkold, pte_mkold(pte))
+PTE_OP(pte_mkdirty, pte_mkdirty(pte))
+PTE_OP(pte_mksoft_dirty, pte_mksoft_dirty(pte))
+PTE_OP(pte_clear_soft_dirty, pte_clear_soft_dirty(pte))
+PTE_OP(pte_wrprotect, pte_wrprotect(pte))
+PTE_OP(pte_mkuffd, pte_mkuffd(pte))
+PTE_OP(pte_clear_uffd, pte_clear_uffd(pte))
+PTE_OP(pte_mkwrite_novma, pte_mkwrite_novma(pte))
+PTE_OP(pte_mkwrite_shstk, pte_mkwrite_shstk(pte))
+PTE_OP(pte_clear_saveddirty, pte_clear_saveddirty(pte))
+PTE_OP(pte_mkprotnone, pte_modify(pte, PAGE_NONE))
+
+u64 migentry_pfn_pte(u64 pfn, u64 prot)
+{
+	return pte_val(pfn_pte(pfn, __pgprot(prot)));
+}
+
+u64 migentry_prot(bool shared)
+{
+	return pgprot_val(shared ? PAGE_SHARED : PAGE_COPY);
+}
+
+bool migentry_prot_writable(u64 prot)
+{
+	return prot & _PAGE_RW;
+}
+
+u64 migentry_mk_migration(u32 kind, u64 pfn, bool young, bool dirty)
+{
+	unsigned long offset = pfn | (young ? SWP_MIG_YOUNG : 0) | (dirty ? SWP_MIG_DIRTY : 0);
+	softleaf_t entry;
+
+	if (kind == SOFTLEAF_MIGRATION_WRITE)
+		entry = make_writable_migration_entry(offset);
+	else if (kind == SOFTLEAF_MIGRATION_READ_EXCLUSIVE)
+		entry = make_readable_exclusive_migration_entry(offset);
+	else
+		entry = make_readable_migration_entry(offset);
+	return pte_val(softleaf_to_pte(entry));
+}
+
+u64 migentry_swp_soft_dirty(u64 val, bool set)
+{
+	pte_t pte = __pte(val);
+
+	return pte_val(set ? pte_swp_mksoft_dirty(pte) : pte_swp_clear_soft_dirty(pte));
+}
+
+u64 migentry_swp_uffd(u64 val, bool set)
+{
+	pte_t pte = __pte(val);
+
+	return pte_val(set ? pte_swp_mkuffd(pte) : pte_swp_clear_uffd(pte));
+}
+
+/* The largest offset a swap PTE holds, plus one (as generic_max_swapfile_size()). */
+u64 migentry_swp_max_offset(void)
+{
+	swp_entry_t entry = __pte_to_swp_entry(softleaf_to_pte(swp_entry(0, ~0UL)));
+
+	return swp_offset(swp_entry(__swp_type(entry), __swp_offset(entry))) + 1;
+}
+
+/* The L1TF limit arch_max_swapfile_size() applies, in swap offsets. */
+u64 migentry_l1tf_max_offset(void)
+{
+	if (!boot_cpu_has_bug(X86_BUG_L1TF))
+		return 0;
+	return (u64)l1tf_pfn_limit() << (PAGE_SHIFT - SWP_OFFSET_FIRST_BIT);
+}
+
+u32 migentry_swp_mig_total_bits(void)
+{
+	return SWP_MIG_TOTAL_BITS;
+}
+
+u32 migentry_vma_flags(const struct vm_area_struct *vma)
+{
+	vm_flags_t f = READ_ONCE(vma->vm_flags);
+
+	return ATTR(f & VM_WRITE, MIGENTRY_VMA_F_WRITE) |
+	       ATTR(f & VM_SHARED, MIGENTRY_VMA_F_SHARED) |
+	       ATTR(f & VM_SOFTDIRTY, MIGENTRY_VMA_F_SOFTDIRTY) |
+	       ATTR(f & VM_UFFD_WP, MIGENTRY_VMA_F_UFFD_WP) |
+	       ATTR(f & VM_UFFD_RWP, MIGENTRY_VMA_F_UFFD_RWP) |
+	       ATTR(f & VM_SHADOW_STACK, MIGENTRY_VMA_F_SHADOW_STACK) |
+	       ATTR(f & (VM_HUGETLB | VM_PFNMAP | VM_IO | VM_MIXEDMAP),
+		    MIGENTRY_VMA_F_UNSUPPORTED) |
+	       ATTR(vma_is_anonymous((struct vm_area_struct *)vma), MIGENTRY_VMA_F_ANON);
+}
+
+void migentry_mmap_write(struct mm_struct *mm, bool lock)
+{
+	if (lock)
+		mmap_write_lock(mm);
+	else
+		mmap_write_unlock(mm);
+}
+
+void migentry_vma_start_write(struct vm_area_struct *vma)
+{
+	vma_start_write(vma);
+}
+
+int migentry_pmd_state(struct mm_struct *mm, unsigned long addr)
+{
+	pgd_t *pgd = pgd_offset(mm, addr);
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t pmd;
+
+	if (pgd_none(*pgd))
+		return 0;
+	if (pgd_bad(*pgd))
+		return -EOPNOTSUPP;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(*p4d))
+		return 0;
+	if (p4d_leaf(*p4d) || p4d_bad(*p4d))
+		return -EOPNOTSUPP;
+	pud = pud_offset(p4d, addr);
+	if (pud_none(*pud))
+		return 0;
+	if (!pud_present(*pud) || pud_leaf(*pud) || pud_bad(*pud))
+		return -EOPNOTSUPP;
+	pmd = pmdp_get(pmd_offset(pud, addr));
+	if (pmd_none(pmd))
+		return 0;
+	return pmd_present(pmd) && !pmd_leaf(pmd) && !pmd_bad(pmd) ? 1 : -EOPNOTSUPP;
+}
+
+u64 migentry_ptep_get(pte_t *ptep)
+{
+	return pte_val(ptep_get(ptep));
+}
+
+u64 migentry_ptep_get_and_clear(struct mm_struct *mm, unsigned long addr, pte_t *ptep)
+{
+	return pte_val(ptep_get_and_clear(mm, addr, ptep));
+}
+
+void migentry_set_pte_at(struct mm_struct *mm, unsigned long addr, pte_t *ptep, u64 pte)
+{
+	set_pte_at(mm, addr, ptep, __pte(pte));
+}
+
+int migentry_folio_facts(u64 pfn, struct migentry_folio_facts *out)
+{
+	struct page *page;
+	struct folio *folio;
+
+	if (!pfn_valid(pfn))
+		return -EINVAL;
+	page = pfn_to_page(pfn);
+	folio = page_folio(page);
+	out->refcount = folio_ref_count(folio);
+	out->mapcount = folio_mapcount(folio);
+	out->anon = folio_test_anon(folio);
+	out->dirty = folio_test_dirty(folio);
+	out->anon_exclusive = folio_test_anon(folio) && PageAnonExclusive(page);
+	return 0;
+}
+
+void migentry_folio_mark_dirty(u64 pfn)
+{
+	folio_mark_dirty(page_folio(pfn_to_page(pfn)));
+}
+
+/*
+ * Stock 7.3 exports neither the mm TLB flush nor the mmu_notifier range calls;
+ * the test-only hooked kernel exports both to migentry (patches/hooked/).
+ */
+int migentry_invalidate_start(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+#ifdef CONFIG_MIGENTRY_HOOKS
+	struct mmu_notifier_range range;
+
+	mmu_notifier_range_init(&range, MMU_NOTIFY_PROTECTION_PAGE, 0, mm, start, end);
+	mmu_notifier_invalidate_range_start(&range);
+	return 0;
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
+void migentry_invalidate_end(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+#ifdef CONFIG_MIGENTRY_HOOKS
+	struct mmu_notifier_range range;
+
+	flush_tlb_mm_range(mm, start, end, PAGE_SHIFT, false);
+	mmu_notifier_range_init(&range, MMU_NOTIFY_PROTECTION_PAGE, 0, mm, start, end);
+	mmu_notifier_invalidate_range_end(&range);
+#endif
+}
+
+u32 migentry_nr_online_nodes(void)
+{
+	return num_online_nodes();
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * migentry's C glue: one-line wrappers of the kernel's static inline helpers
+ * and macros that Rust cannot call, and the C side of the layout guard.
+ * No policy lives here; the Rust mm layer (rust/mm/) decides.
+ *
+ * The Rust declarations are generated from this header by bindgen at build
+ * time (see Kbuild), so the two cannot disagree. Page-table entries cross the
+ * boundary as their pteval_t (u64).
+ */
+#ifndef MIGENTRY_SHIM_H
+#define MIGENTRY_SHIM_H
+
+#include <linux/types.h>
+#include <asm/pgtable_types.h>
+
+struct mm_struct;
+struct vm_area_struct;
+
+/* One offset, size or constant that C and Rust must agree on. */
+struct migentry_layout_field {
+	const char *name;	/* "struct.field", "sizeof struct" or "const NAME" */
+	size_t value;
+};
+
+const struct migentry_layout_field *migentry_layout(size_t *len);
+
+/* The predicates of one entry (pte_write(), softleaf_is_uffd_wp_marker()...). */
+#define MIGENTRY_ATTR_PRESENT		(1U << 10)
+#define MIGENTRY_ATTR_WRITE		(1U << 0)
+#define MIGENTRY_ATTR_DIRTY		(1U << 1)
+#define MIGENTRY_ATTR_YOUNG		(1U << 2)
+#define MIGENTRY_ATTR_SOFT_DIRTY	(1U << 3)
+#define MIGENTRY_ATTR_UFFD		(1U << 4)
+#define MIGENTRY_ATTR_SPECIAL		(1U << 5)
+#define MIGENTRY_ATTR_PROTNONE		(1U << 6)
+#define MIGENTRY_ATTR_MIG_YOUNG		(1U << 7)	/* offset bit, valid only with A/D */
+#define MIGENTRY_ATTR_MIG_DIRTY		(1U << 8)	/* offset bit, valid only with A/D */
+#define MIGENTRY_ATTR_UFFD_MARKER	(1U << 9)
+
+struct migentry_pte_attrs {
+	u64 pfn;	/* pte_pfn() or softleaf_to_pfn(), 0 if none */
+	u32 leaf_type;	/* softleaf_type() of a non-present entry, else 0 */
+	u32 attrs;	/* MIGENTRY_ATTR_* */
+};
+
+void migentry_pte_attrs(u64 pte, struct migentry_pte_attrs *out);
+
+u64 migentry_pfn_pte(u64 pfn, u64 prot);
+u64 migentry_pte_mkold(u64 pte);
+u64 migentry_pte_mkdirty(u64 pte);
+u64 migentry_pte_mksoft_dirty(u64 pte);
+u64 migentry_pte_clear_soft_dirty(u64 pte);
+u64 migentry_pte_wrprotect(u64 pte);
+u64 migentry_pte_mkuffd(u64 pte);
+u64 migentry_pte_clear_uffd(u64 pte);
+u64 migentry_pte_mkwrite_novma(u64 pte);
+u64 migentry_pte_mkwrite_shstk(u64 pte);
+u64 migentry_pte_clear_saveddirty(u64 pte);
+u64 migentry_pte_mkprotnone(u64 pte);
+u64 migentry_prot(bool shared);	/* PAGE_SHARED or PAGE_COPY */
+bool migentry_prot_writable(u64 prot);
+
+/* Migration entries as non-present PTE values. */
+/* kind: the softleaf_type of the entry to make (a migration one). */
+u64 migentry_mk_migration(u32 kind, u64 pfn, bool young, bool dirty);
+u64 migentry_swp_soft_dirty(u64 pte, bool set);
+u64 migentry_swp_uffd(u64 pte, bool set);
+
+/* What migration_entry_supports_ad() is computed from. */
+u64 migentry_swp_max_offset(void);
+u64 migentry_l1tf_max_offset(void);	/* 0 without X86_BUG_L1TF */
+u32 migentry_swp_mig_total_bits(void);
+
+/* The VM_* flags a restore reads (READ_ONCE, as C reads them unlocked). */
+#define MIGENTRY_VMA_F_WRITE		(1U << 0)
+#define MIGENTRY_VMA_F_SHARED		(1U << 1)
+#define MIGENTRY_VMA_F_SOFTDIRTY	(1U << 2)
+#define MIGENTRY_VMA_F_UFFD_WP		(1U << 3)
+#define MIGENTRY_VMA_F_UFFD_RWP		(1U << 4)
+#define MIGENTRY_VMA_F_SHADOW_STACK	(1U << 5)
+#define MIGENTRY_VMA_F_UNSUPPORTED	(1U << 6)	/* hugetlb, PFNMAP, IO, MIXEDMAP */
+#define MIGENTRY_VMA_F_ANON		(1U << 7)
+
+u32 migentry_vma_flags(const struct vm_area_struct *vma);
+
+void migentry_mmap_write(struct mm_struct *mm, bool lock);	/* lock or unlock */
+void migentry_vma_start_write(struct vm_area_struct *vma);
+
+/* The PMD covering addr: 0 none, 1 a page table, -EOPNOTSUPP anything else. */
+int migentry_pmd_state(struct mm_struct *mm, unsigned long addr);
+
+u64 migentry_ptep_get(pte_t *ptep);
+u64 migentry_ptep_get_and_clear(struct mm_struct *mm, unsigned long addr, pte_t *ptep);
+void migentry_set_pte_at(struct mm_struct *mm, unsigned long addr, pte_t *ptep, u64 pte);
+
+struct migentry_folio_facts {
+	u32 refcount;		/* folio_ref_count() */
+	u32 mapcount;		/* folio_mapcount() */
+	bool anon;		/* folio_test_anon() */
+	bool dirty;		/* folio_test_dirty() */
+	bool anon_exclusive;	/* PageAnonExclusive() of the page */
+};
+
+int migentry_folio_facts(u64 pfn, struct migentry_folio_facts *out);
+void migentry_folio_mark_dirty(u64 pfn);
+
+/* TLB and secondary MMUs: -EOPNOTSUPP unless the kernel exports them to us. */
+int migentry_invalidate_start(struct mm_struct *mm, unsigned long start, unsigned long end);
+void migentry_invalidate_end(struct mm_struct *mm, unsigned long start, unsigned long end);
+
+u32 migentry_nr_online_nodes(void);
+
+#endif /* MIGENTRY_SHIM_H */

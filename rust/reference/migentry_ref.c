@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * C reference restores; see migentry_ref.h. Each is written from the kernel
+ * release it names, with the kernel's own helpers.
+ */
+#include <linux/leafops.h>
+#include <linux/mm.h>
+#include <linux/pgtable.h>
+#include <linux/swapops.h>
+
+#include "migentry_ref.h"
+
+static bool mig_young(softleaf_t entry, bool mig_ad)
+{
+	return mig_ad && (swp_offset(entry) & SWP_MIG_YOUNG);
+}
+
+static bool mig_dirty(softleaf_t entry, bool mig_ad)
+{
+	return mig_ad && (swp_offset(entry) & SWP_MIG_DIRTY);
+}
+
+/* x86's pte_mkwrite(pte, vma) (arch/x86/mm/pgtable.c, not exported). */
+static pte_t ref_mkwrite(pte_t pte, bool shadow_stack)
+{
+	if (shadow_stack)
+		return pte_mkwrite_shstk(pte);
+	return pte_clear_saveddirty(pte_mkwrite_novma(pte));
+}
+
+/*
+ * Linux 7.3, mm/migrate.c remove_migration_pte(), the part that turns a
+ * migration entry into the PTE to install, for an order-0 folio that is not
+ * hugetlb, not device-private and not mapped to the shared zeropage.
+ */
+static pte_t ref_upstream(pte_t old_pte, u64 new_pfn, const struct migentry_ref_vma *vma,
+			  bool folio_dirty, bool mig_ad)
+{
+	softleaf_t entry = softleaf_from_pte(old_pte);
+	pte_t pte;
+
+	pte = pfn_pte(new_pfn, __pgprot(vma->page_prot));
+	if (!mig_young(entry, mig_ad))
+		pte = pte_mkold(pte);
+	if (folio_dirty && mig_dirty(entry, mig_ad))
+		pte = pte_mkdirty(pte);
+	if (pte_swp_soft_dirty(old_pte))
+		pte = pte_mksoft_dirty(pte);
+	else
+		pte = pte_clear_soft_dirty(pte);
+
+	if (softleaf_is_migration_write(entry))
+		pte = ref_mkwrite(pte, vma->shadow_stack);
+	else if (pte_swp_uffd(old_pte))
+		pte = pte_mkuffd(pte);
+
+	if (pte_swp_uffd(old_pte) && IS_ENABLED(CONFIG_ARCH_HAS_PTE_PROTNONE) && vma->uffd_rwp)
+		pte = pte_modify(pte, PAGE_NONE);
+	return pte;
+}
+
+/*
+ * vm_page_prot as v6.1 computed it: vma_wants_writenotify() did not yet list
+ * userfaultfd_wp() (added by 51d3d5eb74ff for v6.2), so a shared writable
+ * VMA whose only reason for write-notify is uffd-wp kept _PAGE_RW.
+ */
+static pgprot_t ref_v61_page_prot(const struct migentry_ref_vma *vma)
+{
+	bool tracking = pgtable_supports_soft_dirty() && !vma->softdirty;
+
+	if (vma->shared && vma->write && vma->uffd_wp && !tracking)
+		return __pgprot(vma->page_prot | _PAGE_RW);
+	return __pgprot(vma->page_prot);
+}
+
+/*
+ * v6.1 (x86), mm/migrate.c remove_migration_pte(), with the x86 helpers of
+ * that release: pte_mkdirty() set D and soft-dirty with no SavedDirty,
+ * pte_mkuffd_wp() set the bit without write-protecting (until f1eb1bacfba9,
+ * v6.3), maybe_mkwrite() checked VM_WRITE, soft-dirty was only ever set, and
+ * there was no uffd RWP. With peterx_v3 the non-Write branch write-protects
+ * first, as the dropped v3 patch (Nov 2022) did.
+ */
+static pte_t ref_v61(pte_t old_pte, u64 new_pfn, const struct migentry_ref_vma *vma,
+		     bool folio_dirty, bool mig_ad, bool peterx_v3)
+{
+	softleaf_t entry = softleaf_from_pte(old_pte);
+	pte_t pte;
+
+	pte = pfn_pte(new_pfn, ref_v61_page_prot(vma));
+	if (pte_swp_soft_dirty(old_pte))
+		pte = pte_set_flags(pte, _PAGE_SOFT_DIRTY);
+	if (!mig_young(entry, mig_ad))
+		pte = pte_clear_flags(pte, _PAGE_ACCESSED);
+	if (folio_dirty && mig_dirty(entry, mig_ad))
+		pte = pte_set_flags(pte, _PAGE_DIRTY | _PAGE_SOFT_DIRTY);
+
+	if (softleaf_is_migration_write(entry)) {
+		if (vma->write)
+			pte = pte_set_flags(pte, _PAGE_RW);
+	} else if (peterx_v3) {
+		pte = pte_clear_flags(pte, _PAGE_RW);
+	}
+	if (pte_swp_uffd(old_pte) && (peterx_v3 || !softleaf_is_migration_write(entry)))
+		pte = pte_set_flags(pte, _PAGE_UFFD);
+	return pte;
+}
+
+u64 migentry_ref_restore(u32 policy, u64 swp_pte, u64 new_pfn,
+			 const struct migentry_ref_vma *vma, bool folio_dirty, bool mig_ad)
+{
+	pte_t old = __pte(swp_pte);
+
+	switch (policy) {
+	case MIGENTRY_REF_PRE_6_2:
+		return pte_val(ref_v61(old, new_pfn, vma, folio_dirty, mig_ad, false));
+	case MIGENTRY_REF_PETERX_V3:
+		return pte_val(ref_v61(old, new_pfn, vma, folio_dirty, mig_ad, true));
+	default:
+		return pte_val(ref_upstream(old, new_pfn, vma, folio_dirty, mig_ad));
+	}
+}
+
+bool migentry_ref_exclusive(u64 swp_pte, bool folio_anon)
+{
+	return folio_anon && !softleaf_is_migration_read(softleaf_from_pte(__pte(swp_pte)));
+}

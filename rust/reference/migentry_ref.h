@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * C reference restores: what Linux 7.3, v6.1 and v6.1 with Peter Xu's
+ * unmerged v3 fix install in place of a migration entry. They are oracles for
+ * the differential test and the device's records; the module's real path
+ * never uses them. Pure functions of their arguments.
+ */
+#ifndef MIGENTRY_REF_H
+#define MIGENTRY_REF_H
+
+#include <linux/types.h>
+
+#define MIGENTRY_REF_UPSTREAM	1	/* Linux 7.3 remove_migration_pte() */
+#define MIGENTRY_REF_PRE_6_2	2	/* v6.1: no write-notify for uffd-wp */
+#define MIGENTRY_REF_PETERX_V3	3	/* v6.1 + Peter Xu's v3 */
+
+/* The VMA as the references see it. */
+struct migentry_ref_vma {
+	u64 page_prot;		/* pgprot_val(vma->vm_page_prot) */
+	bool write;		/* VM_WRITE */
+	bool shared;		/* VM_SHARED */
+	bool softdirty;		/* VM_SOFTDIRTY (set = not tracking) */
+	bool uffd_wp;		/* VM_UFFD_WP */
+	bool uffd_rwp;		/* VM_UFFD_RWP */
+	bool shadow_stack;	/* VM_SHADOW_STACK */
+};
+
+/*
+ * The PTE that policy installs for the migration entry swp_pte, mapping
+ * new_pfn (the destination page). mig_ad: migration_entry_supports_ad().
+ */
+u64 migentry_ref_restore(u32 policy, u64 swp_pte, u64 new_pfn,
+			 const struct migentry_ref_vma *vma, bool folio_dirty, bool mig_ad);
+
+/* Whether the mapping is added with RMAP_EXCLUSIVE (the same in every policy). */
+bool migentry_ref_exclusive(u64 swp_pte, bool folio_anon);
+
+#endif /* MIGENTRY_REF_H */
