@@ -5,8 +5,13 @@
 # tree on stdout.
 #
 # The tree is cached under $MIGENTRY_CACHE/kernel/<series>-<variant>-<key>,
-# where <key> hashes the Debian package version, the config fragment and the
-# toolchain (rustc, clang, bindgen). A tree whose key matches is reused as is.
+# where <key> hashes the Debian package version, the config fragment, the
+# variant's patches and config fragment, and the toolchain (rustc, clang,
+# bindgen). A tree whose key matches is reused as is.
+#
+# A variant other than stock is the stock tree with $patchdir/*.patch applied.
+# If $patchdir/config exists, it is merged into the stock .config after
+# patching and checked like selftests/config.
 #
 # Usage: scripts/kernel.sh [--print-key]
 set -euo pipefail
@@ -19,8 +24,14 @@ case "$variant" in
 stock) patchdir= ;;
 patched) patchdir=$top/patches ;;
 alternative) patchdir=$top/patches/alternative ;;
-*) die "unknown KERNEL_VARIANT=$variant (known: stock, patched, alternative)" ;;
+hooked) patchdir=$top/patches/hooked ;;
+*) die "unknown KERNEL_VARIANT=$variant (known: stock, patched, alternative, hooked)" ;;
 esac
+# The variant's own config fragment, if it has one.
+varfragment=
+if [ -n "$patchdir" ] && [ -f "$patchdir/config" ]; then
+	varfragment=$patchdir/config
+fi
 
 jobs=${JOBS:-$(nproc)}
 kmake=(make LLVM=1 "RUSTC=$RUSTC" "BINDGEN=$BINDGEN" "CLIPPY_DRIVER=$CLIPPY_DRIVER")
@@ -36,6 +47,7 @@ key=$({
 	clang --version | head -n1
 	"$BINDGEN" --version
 	[ -z "$patchdir" ] || cat "$patchdir"/*.patch
+	[ -z "$varfragment" ] || cat "$varfragment"
 } | sha256sum | cut -c1-16)
 
 if [ "${1:-}" = --print-key ]; then
@@ -60,6 +72,24 @@ make_in_tree() {
 	}
 }
 
+# check_config FRAGMENT: every CONFIG_* line of FRAGMENT must be in the final
+# .config; name each one that is not and stop.
+check_config() {
+	local line missing=0
+	while IFS= read -r line; do
+		case "$line" in
+		CONFIG_*=*)
+			if ! grep -qxF "$line" "$kdir/.config"; then
+				printf 'migentry: error: %s requested by %s is not set in the final .config (got: %s)\n' \
+					"$line" "${1#"$top"/}" "$(grep -E "^(# )?${line%%=*}[= ]" "$kdir/.config" || echo absent)" >&2
+				missing=1
+			fi
+			;;
+		esac
+	done < "$1"
+	[ "$missing" = 0 ] || die "kernel configuration incomplete (see above)"
+}
+
 finish() {
 	echo "$key" > "$base/built"
 	note "kernel ready: $kdir"
@@ -74,8 +104,10 @@ finish() {
 if [ -n "$patchdir" ]; then
 	# A variant is the stock tree with a patch series on top, rebuilt
 	# incrementally (a few files change, so this takes a minute or two).
+	# A config fragment also changes include/generated/rustc_cfg, so all
+	# of rust/ (core, bindings, kernel) is compiled again.
 	stock=$(KERNEL_VARIANT=stock "$top/scripts/kernel.sh")
-	note "building kernel $pkgver ($variant: stock + $(ls "$patchdir"/*.patch | wc -l) patch(es)) in $base"
+	note "building kernel $pkgver ($variant: stock + $(ls "$patchdir"/*.patch | wc -l) patch(es)${varfragment:+ + config}) in $base"
 	rm -rf "$base"
 	mkdir -p "$base"
 	cp -a "$stock" "$kdir"
@@ -83,6 +115,14 @@ if [ -n "$patchdir" ]; then
 		patch -d "$kdir" -p1 -s --no-backup-if-mismatch < "$p" >> "$log" 2>&1 ||
 			die "patch $(basename "$p") does not apply to linux-source-$KERNEL_SERIES $pkgver (log: $log)"
 	done
+	if [ -n "$varfragment" ]; then
+		# The stock tree's usr/include (make headers) does not depend on
+		# the configuration, so it is kept as is.
+		(cd "$kdir" && scripts/kconfig/merge_config.sh -m .config "$varfragment") >> "$log" 2>&1 ||
+			die "merging ${varfragment#"$top"/} failed; full log: $log"
+		make_in_tree olddefconfig
+		check_config "$varfragment"
+	fi
 	make_in_tree -j"$jobs" bzImage modules
 	finish
 fi
@@ -98,20 +138,7 @@ make_in_tree tinyconfig
 (cd "$kdir" && scripts/kconfig/merge_config.sh -m .config "$fragment") >> "$log" 2>&1 ||
 	die "merging selftests/config failed; full log: $log"
 make_in_tree olddefconfig
-
-missing=0
-while IFS= read -r line; do
-	case "$line" in
-	CONFIG_*=*)
-		if ! grep -qxF "$line" "$kdir/.config"; then
-			printf 'migentry: error: %s requested by selftests/config is not set in the final .config (got: %s)\n' \
-				"$line" "$(grep -E "^(# )?${line%%=*}[= ]" "$kdir/.config" || echo absent)" >&2
-			missing=1
-		fi
-		;;
-	esac
-done < "$fragment"
-[ "$missing" = 0 ] || die "kernel configuration incomplete (see above)"
+check_config "$fragment"
 
 make_in_tree -j"$jobs" bzImage modules
 make_in_tree headers
