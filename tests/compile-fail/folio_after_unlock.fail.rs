@@ -2,16 +2,13 @@
 // The folio seen through a slot lives only as long as the page-table lock.
 use kernel::prelude::*;
 
-use crate::{
-    pte_slot::MappedFolio,
-    vma::VmaView, //
-};
+use crate::mm::VmaView;
 
 fn case(vma: &VmaView<'_>, addr: usize) -> Result<bool> {
-    let mut kept: Option<MappedFolio<'_>> = None;
+    let mut kept = None;
     vma.walk_ptes(addr, 4096, |slot| {
-        kept = slot.folio();
+        kept = slot.folio(&slot.get());
         Ok(())
     })?;
-    Ok(kept.is_some_and(|f| f.reread().dirty != 0))
+    Ok(kept.is_some_and(|f| f.reread().dirty))
 }

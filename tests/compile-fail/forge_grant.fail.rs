@@ -1,10 +1,15 @@
 // expect-error: E0451
 // twin: read_entry_grant.pass.rs
-// A WriteGrant has one constructor, `WriteGrant::mint`; its fields are private.
-use crate::restore::WriteGrant;
+// A WriteGrant has one constructor, `Restoring::<Write>::mint`; its fields are private.
+use crate::mm::{
+    Pte,
+    WriteGrant,
+    WriteProtected, //
+};
 
-fn case() -> WriteGrant {
+fn case(pte: Pte<WriteProtected>) -> WriteGrant {
     WriteGrant {
+        pte,
         shadow_stack: false,
     }
 }

@@ -1,14 +1,12 @@
-// expect-error: E0308
-// A Read entry cannot be asked for a WriteGrant: `mint` takes only `MigrationEntry<Write>`.
-use crate::{
-    restore::WriteGrant,
-    softleaf::{
-        MigrationEntry,
-        Read, //
-    },
-    vma::VmaFacts,
+// expect-error: E0599
+// Only the PTE rebuilt from a Write entry can ask for a WriteGrant: `Restoring<Read>` has no `mint`.
+use crate::mm::{
+    Read,
+    Restoring,
+    VmaFacts,
+    WriteGrant, //
 };
 
-fn case(e: &MigrationEntry<Read>, vma: &VmaFacts) -> Option<WriteGrant> {
-    WriteGrant::mint(e, vma).ok()
+fn case(r: Restoring<Read>, vma: &VmaFacts) -> Option<WriteGrant> {
+    r.mint(vma).ok()
 }

@@ -1,12 +1,10 @@
-use crate::{
-    restore::WriteGrant,
-    softleaf::{
-        MigrationEntry,
-        Write, //
-    },
-    vma::VmaFacts,
+use crate::mm::{
+    Restoring,
+    VmaFacts,
+    Write,
+    WriteGrant, //
 };
 
-fn case(e: &MigrationEntry<Write>, vma: &VmaFacts) -> Option<WriteGrant> {
-    WriteGrant::mint(e, vma).ok()
+fn case(r: Restoring<Write>, vma: &VmaFacts) -> Option<WriteGrant> {
+    r.mint(vma).ok()
 }

@@ -1,15 +1,13 @@
-// expect-error: E0308
+// expect-error: E0599
 // twin: read_entry_grant.pass.rs
-// Nor can a ReadExclusive entry.
-use crate::{
-    restore::WriteGrant,
-    softleaf::{
-        MigrationEntry,
-        ReadExclusive, //
-    },
-    vma::VmaFacts,
+// Nor can the PTE rebuilt from a ReadExclusive entry.
+use crate::mm::{
+    ReadExclusive,
+    Restoring,
+    VmaFacts,
+    WriteGrant, //
 };
 
-fn case(e: &MigrationEntry<ReadExclusive>, vma: &VmaFacts) -> Option<WriteGrant> {
-    WriteGrant::mint(e, vma).ok()
+fn case(r: Restoring<ReadExclusive>, vma: &VmaFacts) -> Option<WriteGrant> {
+    r.mint(vma).ok()
 }

@@ -2,9 +2,9 @@
 // A PTE slot exists only inside the walk's closure, while its page-table lock is held.
 use kernel::prelude::*;
 
-use crate::{
-    pte_slot::PteSlot,
-    vma::VmaView, //
+use crate::mm::{
+    PteSlot,
+    VmaView, //
 };
 
 fn case(vma: &VmaView<'_>, addr: usize) -> Result<u64> {

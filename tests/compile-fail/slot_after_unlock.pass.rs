@@ -1,6 +1,6 @@
 use kernel::prelude::*;
 
-use crate::vma::VmaView;
+use crate::mm::VmaView;
 
 fn case(vma: &VmaView<'_>, addr: usize) -> Result<u64> {
     let mut val = 0;

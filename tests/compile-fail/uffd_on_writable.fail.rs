@@ -1,6 +1,6 @@
 // expect-error: E0599
 // The uffd bit can only go on a write-protected PTE: `Pte<Writable>` has no `mkuffd`.
-use crate::pte::{
+use crate::mm::{
     Pte,
     UffdProtected,
     Writable, //

@@ -1,4 +1,4 @@
-use crate::pte::{
+use crate::mm::{
     Pte,
     UffdProtected,
     WriteProtected, //

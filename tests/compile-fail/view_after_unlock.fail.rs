@@ -2,7 +2,7 @@
 // A VMA view borrows the mmap-lock guard: the guard cannot be dropped while the view is used.
 use kernel::mm::MmWithUser;
 
-use crate::vma::MmapWriteGuard;
+use crate::mm::MmapWriteGuard;
 
 fn case(mm: &MmWithUser, addr: usize) -> bool {
     let guard = MmapWriteGuard::lock(mm);

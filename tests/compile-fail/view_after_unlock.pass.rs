@@ -1,6 +1,6 @@
 use kernel::mm::MmWithUser;
 
-use crate::vma::MmapWriteGuard;
+use crate::mm::MmapWriteGuard;
 
 fn case(mm: &MmWithUser, addr: usize) -> bool {
     let guard = MmapWriteGuard::lock(mm);

@@ -1,12 +1,10 @@
 // expect-error: E0599
-// A uffd-protected PTE cannot be made writable, even with a grant.
-use crate::{
-    pte::{
-        Pte,
-        UffdProtected,
-        Writable, //
-    },
-    restore::WriteGrant,
+// A uffd-protected PTE cannot be made writable, even with a grant in hand.
+use crate::mm::{
+    Pte,
+    UffdProtected,
+    Writable,
+    WriteGrant, //
 };
 
 fn case(p: Pte<UffdProtected>, g: WriteGrant) -> Pte<Writable> {

@@ -1,12 +1,9 @@
-use crate::{
-    pte::{
-        Pte,
-        Writable,
-        WriteProtected, //
-    },
-    restore::WriteGrant,
+use crate::mm::{
+    Pte,
+    Writable,
+    WriteGrant, //
 };
 
-fn case(p: Pte<WriteProtected>, g: WriteGrant) -> Pte<Writable> {
-    p.mkwrite(g)
+fn case(g: WriteGrant) -> Pte<Writable> {
+    g.mkwrite()
 }
