@@ -2,7 +2,10 @@
 #
 # migentry - user-facing targets. Kbuild reads ./Kbuild, not this file.
 #
-#   make            build migentry.ko (against KDIR=..., or the cached guest kernel)
+#   make            build migentry.ko: with KDIR=... only that (no apt, no kernel
+#                   build, no root); without it, deps and the cached guest kernel first
+#   make fmt        rustfmt rust/ with the project's .rustfmt.toml (no kernel needed)
+#   make clean      remove the build products (never fetches or builds a kernel)
 #   make check      everything from scratch: deps, kernel, module (rustfmt + clippy
 #                   clean), selftests, guest run, the kernel's mm selftests (reused
 #                   while their inputs are unchanged); ends with "N passed, N failed, N skipped"
@@ -12,8 +15,9 @@
 #   make check-upstream   the kernel's own mm selftests in the guest, migentry loaded
 #   make kernel KERNEL_VARIANT=patched   build the kernel with patches/ applied
 #
-# Set KDIR=<your Rust-enabled 7.3 tree> to use your own kernel; nothing is
-# built then. The cache lives in $(MIGENTRY_CACHE) (default ~/.cache/migentry).
+# Set KDIR=<your Rust-enabled, built 7.3 tree> to use your own kernel; no
+# kernel is fetched or built then. The cache lives in $(MIGENTRY_CACHE)
+# (default ~/.cache/migentry).
 
 SHELL := /bin/bash
 S := $(CURDIR)/scripts
@@ -30,11 +34,25 @@ deps:
 kernel: deps
 	@$(S)/kernel.sh > /dev/null
 
+ifneq ($(strip $(KDIR)),)
+# Your own tree: build the module only. Check the tree and the module toolchain
+# (scripts/deps.sh --module); install nothing, build no kernel, need no root.
+module:
+	@$(S)/kdir.sh > /dev/null
+	@$(S)/deps.sh --module
+	@$(S)/build-module.sh
+
+module-strict:
+	@$(S)/kdir.sh > /dev/null
+	@STRICT=1 $(S)/deps.sh --module
+	@STRICT=1 $(S)/build-module.sh
+else
 module: deps
 	@$(S)/build-module.sh
 
 module-strict: deps
 	@STRICT=1 $(S)/build-module.sh
+endif
 
 selftests: deps
 	@$(S)/build-selftests.sh
@@ -81,11 +99,9 @@ vm-run: deps
 	@$(S)/build-module.sh > /dev/null
 	@$(S)/guest.sh run $(abspath $(PROG)) $(ARGS)
 
+# Neither needs a kernel tree, and neither fetches or builds one.
 fmt:
-	@kdir=$$($(S)/kdir.sh) && /usr/bin/rustfmt --edition 2021 \
-		--config-path $$kdir/.rustfmt.toml rust/*.rs
+	@$(S)/fmt.sh
 
 clean:
-	@kdir=$$(KDIR=$(KDIR) $(S)/kdir.sh 2>/dev/null) && \
-		$(MAKE) -C $$kdir M=$(CURDIR) clean > /dev/null || true
-	rm -rf build
+	@$(S)/clean.sh

@@ -3,8 +3,9 @@
 #
 # Build migentry.ko against $KDIR (or the cached kernel).
 #
-# With STRICT=1 (what 'make check' uses) the Rust sources must be rustfmt-clean
-# under the tree's .rustfmt.toml and the build runs with CLIPPY=1 and fails on
+# With STRICT=1 (what 'make check' uses) the Rust sources (rust/, recursively)
+# must be rustfmt-clean under the project's copy of the kernel's .rustfmt.toml
+# (scripts/fmt.sh --check) and the build runs with CLIPPY=1 and fails on
 # any compiler or clippy warning.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,8 +21,12 @@ fi
 
 strict=${STRICT:-0}
 if [ "$strict" = 1 ]; then
-	"$RUSTFMT" --edition 2021 --config-path "$kdir/.rustfmt.toml" --check "$top"/rust/*.rs ||
-		die "rustfmt: the diff above must be applied (make fmt)"
+	"$top/scripts/fmt.sh" --check || die "rustfmt: the diff above must be applied (make fmt)"
+	if [ -f "$kdir/.rustfmt.toml" ] &&
+		! diff -q <(grep -v '^#' "$top/.rustfmt.toml" | grep .) \
+			<(grep -v '^#' "$kdir/.rustfmt.toml" | grep .) > /dev/null; then
+		note "the settings in $kdir/.rustfmt.toml differ from the project's .rustfmt.toml"
+	fi
 fi
 
 mkdir -p "$top/build"

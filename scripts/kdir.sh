@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Print the kernel tree to build against: $KDIR if the user gave one (checked),
-# otherwise the cached migentry kernel (built on first use).
+# Print the kernel tree to build against: $KDIR if the user gave one (checked,
+# printed as an absolute path; never built), otherwise the cached migentry
+# kernel (built on first use).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/common.sh"
@@ -11,6 +12,8 @@ if [ -z "${KDIR:-}" ]; then
 	exec "$top/scripts/kernel.sh"
 fi
 
+[ -d "$KDIR" ] || die "KDIR=$KDIR: no such directory"
+KDIR=$(cd "$KDIR" && pwd)
 [ -f "$KDIR/.config" ] || die "KDIR=$KDIR is not a configured kernel tree (no .config)"
 grep -qx 'CONFIG_RUST=y' "$KDIR/.config" || die "KDIR=$KDIR is not built with CONFIG_RUST=y"
 [ -f "$KDIR/Module.symvers" ] ||
