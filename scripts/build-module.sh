@@ -29,16 +29,23 @@ if [ "$strict" = 1 ]; then
 	fi
 fi
 
-mkdir -p "$top/build"
-log=$top/build/module.log
-args=(-C "$kdir" M="$top" LLVM=1 "RUSTC=$RUSTC" "BINDGEN=$BINDGEN" "CLIPPY_DRIVER=$CLIPPY_DRIVER")
+mdir=$(module_dir "$top")
+mkdir -p "$top/build" "$mdir"
+if [ "$mdir" != "$top" ]; then
+	# Copy the sources, keeping their times, so that make rebuilds only what changed.
+	(cd "$top" && find Kbuild include rust -type f \( -name Kbuild -o -name '*.[ch]' -o \
+		-name '*.rs' \) ! -name '*_generated.rs' -print0 | tar --null -cf - -T -) |
+		tar -C "$mdir" -xpf -
+fi
+log=$top/build/module${KERNEL_VARIANT:+-$KERNEL_VARIANT}.log
+args=(-C "$kdir" M="$mdir" LLVM=1 "RUSTC=$RUSTC" "BINDGEN=$BINDGEN" "CLIPPY_DRIVER=$CLIPPY_DRIVER")
 [ "$strict" = 1 ] && args+=(CLIPPY=1)
 # Rebuild the Rust object every time in strict mode so that its warnings are seen.
-[ "$strict" = 1 ] && rm -f "$top"/rust/migentry_main.o
+[ "$strict" = 1 ] && rm -f "$mdir"/rust/migentry_main.o
 if ! make "${args[@]}" modules 2>&1 | tee "$log"; then
-	die "module build failed; log: build/module.log"
+	die "module build failed; log: ${log#"$top"/}"
 fi
 if [ "$strict" = 1 ] && grep -qE '(^|[^a-z])warning:|WARNING:' "$log"; then
-	die "the module build printed warnings (see above; log: build/module.log)"
+	die "the module build printed warnings (see above; log: ${log#"$top"/})"
 fi
-[ -f "$top/migentry.ko" ] || die "module build produced no migentry.ko"
+[ -f "$mdir/migentry.ko" ] || die "module build produced no migentry.ko in $mdir"

@@ -12,6 +12,19 @@ BINDGEN=${BINDGEN:-$MIGENTRY_CACHE/tools/bindgen-cli-$BINDGEN_VERSION/bin/bindge
 PATH=/usr/lib/llvm-$LLVM_VERSION/bin:$PATH
 export MIGENTRY_CACHE RUSTC CLIPPY_DRIVER RUSTFMT BINDGEN PATH
 
+# module_dir TOP: where migentry.ko is built for the kernel in use. Kbuild
+# keeps objects beside the sources, so one tree holds one build: the source
+# tree itself serves the stock kernel (and a user's KDIR); another
+# KERNEL_VARIANT gets a copy of the sources under build/module-<variant>.
+module_dir() {
+	local variant=${KERNEL_VARIANT:-stock}
+	if [ -n "${KDIR:-}" ] || [ "$variant" = stock ]; then
+		echo "$1"
+	else
+		echo "$1/build/module-$variant"
+	fi
+}
+
 die() {
 	printf 'migentry: error: %s\n' "$*" >&2
 	exit 1

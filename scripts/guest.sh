@@ -26,7 +26,7 @@ shift
 
 kdir=$("$top/scripts/kdir.sh")
 bz=$kdir/arch/x86/boot/bzImage
-ko=$top/migentry.ko
+ko=$(module_dir "$top")/migentry.ko
 nomod=${GUEST_NO_MODULE:-0}
 [ -f "$bz" ] || die "no bzImage in $kdir"
 [ "$nomod" = 1 ] || [ -f "$ko" ] || die "no migentry.ko; run 'make module' first"

@@ -88,7 +88,6 @@ pure! {
     fn pte_clear_saveddirty(pte: u64) -> u64 = migentry_pte_clear_saveddirty;
     fn pte_mkprotnone(pte: u64) -> u64 = migentry_pte_mkprotnone;
     fn prot(shared: bool) -> u64 = migentry_prot;
-    fn prot_writable(prot: u64) -> bool = migentry_prot_writable;
     fn mk_migration(kind: u32, pfn: u64, young: bool, dirty: bool) -> u64 = migentry_mk_migration;
     fn swp_soft_dirty(pte: u64, set: bool) -> u64 = migentry_swp_soft_dirty;
     fn swp_uffd(pte: u64, set: bool) -> u64 = migentry_swp_uffd;

@@ -1,8 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
- * migentry's C glue; see migentry_shim.h. Every function is a wrapper of a
- * static inline helper or macro of the kernel, or reports a layout.
- */
+/* migentry's C glue: wrappers of the kernel's static inlines and macros. */
 #include <linux/leafops.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
@@ -117,11 +114,6 @@ u64 migentry_pfn_pte(u64 pfn, u64 prot)
 u64 migentry_prot(bool shared)
 {
 	return pgprot_val(shared ? PAGE_SHARED : PAGE_COPY);
-}
-
-bool migentry_prot_writable(u64 prot)
-{
-	return prot & _PAGE_RW;
 }
 
 u64 migentry_mk_migration(u32 kind, u64 pfn, bool young, bool dirty)
@@ -267,8 +259,14 @@ void migentry_folio_mark_dirty(u64 pfn)
 
 /*
  * Stock 7.3 exports neither the mm TLB flush nor the mmu_notifier range calls;
- * the test-only hooked kernel exports both to migentry (patches/hooked/).
+ * the test-only hooked kernel exports both to migentry (patches/hooked/), but
+ * asm/tlbflush.h still hides the flush's declaration from modules.
  */
+#ifdef CONFIG_MIGENTRY_HOOKS
+void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start, unsigned long end,
+			unsigned int stride_shift, bool freed_tables);
+#endif
+
 int migentry_invalidate_start(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
 #ifdef CONFIG_MIGENTRY_HOOKS

@@ -59,7 +59,6 @@ u64 migentry_pte_mkwrite_shstk(u64 pte);
 u64 migentry_pte_clear_saveddirty(u64 pte);
 u64 migentry_pte_mkprotnone(u64 pte);
 u64 migentry_prot(bool shared);	/* PAGE_SHARED or PAGE_COPY */
-bool migentry_prot_writable(u64 prot);
 
 /* Migration entries as non-present PTE values. */
 /* kind: the softleaf_type of the entry to make (a migration one). */

@@ -48,9 +48,11 @@ impl PageProt {
         self.0
     }
 
-    /// Whether it carries `_PAGE_RW`.
+    /// Whether PTEs made from it are writable (`pte_write(pfn_pte(0, prot))`: `_PAGE_RW`).
     pub(crate) fn is_writable(self) -> bool {
-        ffi::prot_writable(self.0)
+        super::pte::decode(ffi::pfn_pte(0, self.0))
+            .flags
+            .has(super::PteFlags::WRITE)
     }
 
     /// `PAGE_SHARED` (`shared`) or `PAGE_COPY`: what a shared writable VMA without write-notify
