@@ -71,6 +71,7 @@ check: deps
 	@STRICT=1 $(S)/build-module.sh
 	@test -n "$(KDIR)" || { KERNEL_VARIANT=hooked $(S)/kernel.sh > /dev/null && \
 		KERNEL_VARIANT=hooked STRICT=1 $(S)/build-module.sh > /dev/null; }
+	@$(S)/layers.sh
 	@$(S)/compile-fail.sh
 	@$(S)/build-selftests.sh
 	@python3 -m unittest discover -s $(CURDIR)/tests -p 'test_*.py'

@@ -3,7 +3,7 @@
 //! `/dev/migentry`: the misc device and its ioctls.
 //!
 //! This layer decodes ioctl arguments, walks the caller's own memory through the mm layer and
-//! reports; it holds no `unsafe` and calls no C (`uapi` encodes the ABI structs word by word,
+//! reports, in safe Rust only and without calling C (`uapi` encodes the ABI structs word by word,
 //! `ops` does the per-page work).
 
 use kernel::{

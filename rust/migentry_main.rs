@@ -5,10 +5,10 @@
 //! The crate has four layers, each a directory (see `docs/design.md`):
 //!
 //! - [`mm`]: safe types over page-table entries, migration entries, VMAs, PTE slots, folios and
-//!   the TLB; it owns every `unsafe` block and every call into C;
+//!   the TLB; it owns every block the compiler cannot check and every call into C;
 //! - [`restore`]: the typed migration-entry restore, built on `mm` alone;
 //! - [`reference`]: the C reference restores, oracles for the tests and the device's records;
-//! - [`device`]: `/dev/migentry`, its ioctls and uapi, with no `unsafe` and no FFI.
+//! - [`device`]: `/dev/migentry`, its ioctls and uapi, in safe Rust only and without FFI.
 
 use kernel::{
     miscdevice::{

@@ -80,7 +80,7 @@ pub(crate) use vma::{
 
 pub(crate) mod cref {
     //! The entry point of the C reference restores (`rust/reference/migentry_ref.c`), for
-    //! [`crate::reference`] only: the module's real path never calls them.
+    //! the reference layer (`rust/reference.rs`) only: the module's real path never calls them.
     pub(crate) use super::ffi::{
         cref_restore as restore,
         MIGENTRY_REF_PETERX_V3 as PETERX_V3,

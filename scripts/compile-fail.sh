@@ -5,8 +5,13 @@
 # must be rejected by rustc with the error code on its "// expect-error:"
 # line, at a line of the case itself; its twin NAME.pass.rs (or the file a
 # "// twin: FILE" line names), the correct version of the same code, must
-# compile. Both are compiled as a module of
-# the real crate (against KDIR), so they see exactly the module's API.
+# compile. Both are compiled as a module of the real crate (against KDIR), so
+# they see exactly the module's API. Cases run $JOBS at a time.
+#
+# The verdicts of a passing run are kept in the cache under a hash of every
+# input (the crate, the cases, this script, the kernel tree's Rust metadata
+# and the toolchain) and reused, saying so, while all of them are
+# byte-identical; MIGENTRY_COMPILE_FAIL=run forces a fresh run.
 #
 # Last line: "compile-fail: N rejected as expected, M unexpected".
 set -euo pipefail
@@ -15,29 +20,49 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 kdir=$("$top/scripts/kdir.sh")
 work=$top/build/compile-fail
+cases=$top/tests/compile-fail
+
+key=$(
+	(cd "$top" && find rust include tests/compile-fail -type f \( -name '*.rs' -o -name '*.[ch]' \) \
+		! -name '*_generated.rs' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+	sha256sum "$top/Kbuild" "$top/scripts/compile-fail.sh" | cut -d' ' -f1
+	sha256sum < "$kdir/rust/libkernel.rmeta"
+	sha256sum < "$kdir/.config"
+	"$RUSTC" --version
+	"$BINDGEN" --version
+)
+key=$(printf '%s\n' "$key" | sha256sum | cut -c1-16)
+store=$MIGENTRY_CACHE/compile-fail
+if [ "${MIGENTRY_COMPILE_FAIL:-auto}" = auto ] && [ -s "$store/$key.txt" ]; then
+	echo "compile-fail: inputs unchanged since the passing run of $(head -n 1 "$store/$key.txt");" \
+		"its verdicts follow (MIGENTRY_COMPILE_FAIL=run reruns)"
+	tail -n +2 "$store/$key.txt"
+	exit 0
+fi
+
 rm -rf "$work"
 mkdir -p "$work"
 
-# Build the crate with one extra module; prints the log path, returns make's status.
+# Build the crate with one extra module; returns make's status.
 build_case() { # case-file name
 	local dir=$work/$2
 	mkdir -p "$dir"
-	cp -r "$top/rust" "$top/include" "$top/Kbuild" "$dir/"
-	rm -f "$dir"/rust/*.o "$dir"/rust/.*.cmd
+	(cd "$top" && find Kbuild include rust -type f \( -name Kbuild -o -name '*.[ch]' -o \
+		-name '*.rs' \) ! -name '*_generated.rs' -print0 | tar --null -cf - -T -) |
+		tar -C "$dir" -xf -
 	cp "$1" "$dir/rust/compile_case.rs"
 	printf '\n#[allow(dead_code, unused_imports)]\nmod compile_case;\n' >> "$dir/rust/migentry_main.rs"
 	make -C "$kdir" M="$dir" LLVM=1 "RUSTC=$RUSTC" "BINDGEN=$BINDGEN" \
 		rust/migentry_main.o > "$dir/build.log" 2>&1
 }
 
-ok=0
-bad=0
-for fail in "$top"/tests/compile-fail/*.fail.rs; do
+# One case: prints "ok: ..." or "UNEXPECTED: ..." into build/compile-fail/NAME.verdict.
+run_case() { # fail-file
+	local fail=$1 name twin pass want verdict= got
 	name=$(basename "$fail" .fail.rs)
 	twin=$(sed -n 's|^// twin: \(.*\.pass\.rs\)$|\1|p' "$fail")
-	pass=$top/tests/compile-fail/${twin:-$name.pass.rs}
+	pass=$cases/${twin:-$name.pass.rs}
 	want=$(sed -n 's|^// expect-error: \(E[0-9]*\)$|\1|p' "$fail")
-	verdict=
 	if [ -z "$want" ]; then
 		verdict="no '// expect-error: Exxxx' line"
 	elif [ ! -f "$pass" ]; then
@@ -53,12 +78,24 @@ for fail in "$top"/tests/compile-fail/*.fail.rs; do
 		verdict="its correct twin does not compile (see build/compile-fail/$name.pass/build.log)"
 	fi
 	if [ -z "$verdict" ]; then
-		ok=$((ok + 1))
 		echo "ok: $name rejected with $want; twin compiles"
 	else
-		bad=$((bad + 1))
 		echo "UNEXPECTED: $name: $verdict (log: build/compile-fail/$name.fail/build.log)"
-	fi
-done
-echo "compile-fail: $ok rejected as expected, $bad unexpected"
-[ "$bad" = 0 ] && [ "$ok" -ge 5 ]
+	fi > "$work/$name.verdict"
+}
+export -f run_case build_case
+export top kdir work cases RUSTC BINDGEN
+
+printf '%s\0' "$cases"/*.fail.rs | xargs -0 -n 1 -P "${JOBS:-$(nproc)}" bash -c 'run_case "$1"' _
+cat "$work"/*.verdict > "$work/verdicts.txt"
+cat "$work/verdicts.txt"
+ok=$(grep -c '^ok: ' "$work/verdicts.txt" || true)
+bad=$(grep -c '^UNEXPECTED: ' "$work/verdicts.txt" || true)
+summary="compile-fail: $ok rejected as expected, $bad unexpected"
+echo "$summary"
+if [ "$bad" = 0 ] && [ "$ok" -ge 12 ]; then
+	mkdir -p "$store"
+	{ date -u '+%Y-%m-%d %H:%M UTC'; cat "$work/verdicts.txt"; echo "$summary"; } > "$store/$key.txt"
+	exit 0
+fi
+exit 1
