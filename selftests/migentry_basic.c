@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -19,9 +21,12 @@
 #include "kselftest_harness.h"
 
 #define DEV_PATH "/dev/migentry"
-#define KNOWN_FEATURES (MIGENTRY_FEAT_UFFD_WP | MIGENTRY_FEAT_SOFT_DIRTY | \
-			MIGENTRY_FEAT_UFFD_RWP | MIGENTRY_FEAT_NUMA | \
-			MIGENTRY_FEAT_MIGRATION_AD)
+/* What selftests/config gives every kernel variant. */
+#define CONFIG_FEATURES (MIGENTRY_FEAT_UFFD_WP | MIGENTRY_FEAT_SOFT_DIRTY | \
+			 MIGENTRY_FEAT_UFFD_RWP | MIGENTRY_FEAT_NUMA | \
+			 MIGENTRY_FEAT_MIGRATION_AD)
+/* TLB_FLUSH: the hooked variant only. */
+#define KNOWN_FEATURES (CONFIG_FEATURES | MIGENTRY_FEAT_TLB_FLUSH)
 
 FIXTURE(dev)
 {
@@ -61,7 +66,70 @@ TEST_F(dev, info_fields_are_sane)
 	 * them (A/D in migration entries needs CONFIG_SWAP and a CPU without
 	 * the L1TF bug, which QEMU's default model is).
 	 */
-	EXPECT_EQ(KNOWN_FEATURES, info.features);
+	EXPECT_EQ(CONFIG_FEATURES, info.features & ~MIGENTRY_FEAT_TLB_FLUSH);
+}
+
+/*
+ * Lines of /proc/kallsyms ending in " name": how many symbols there are
+ * whose name starts with prefix (in *nr_prefix), and whether name is one.
+ * -1 if the file cannot be read.
+ */
+static int kallsyms_has(const char *name, const char *prefix, long *nr_prefix)
+{
+	char line[512];
+	size_t plen = strlen(prefix);
+	int found = 0;
+	FILE *f = fopen("/proc/kallsyms", "re");
+
+	*nr_prefix = 0;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *sym, *end;
+
+		/* "address type name [module]" */
+		sym = strchr(line, ' ');
+		sym = sym ? strchr(sym + 1, ' ') : NULL;
+		if (!sym)
+			continue;
+		sym++;
+		end = sym + strcspn(sym, " \t\n");
+		*end = '\0';
+		if (!strncmp(sym, prefix, plen))
+			(*nr_prefix)++;
+		if (!strcmp(sym, name))
+			found = 1;
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * TLB_FLUSH is there exactly when the kernel exports flush_tlb_mm_range()
+ * (to migentry): the hooked variant, CONFIG_MIGENTRY_HOOKS. Its export
+ * table entry is visible in /proc/kallsyms where that lists data symbols
+ * at all (CONFIG_KALLSYMS_ALL, as the guest kernels have it).
+ */
+TEST_F(dev, tlb_flush_feature_matches_kernel)
+{
+	struct migentry_info info = { .size = sizeof(info) };
+	bool flush;
+	long nr_exports;
+	int exported;
+
+	ASSERT_EQ(0, ioctl(self->fd, MIGENTRY_IOC_INFO, &info));
+	flush = info.features & MIGENTRY_FEAT_TLB_FLUSH;
+	TH_LOG("MIGENTRY_FEAT_TLB_FLUSH %s: a %s kernel", flush ? "set" : "clear",
+	       flush ? "hooked" : "stock");
+	exported = kallsyms_has("__ksymtab_flush_tlb_mm_range", "__ksymtab_", &nr_exports);
+	ASSERT_LE(0, exported) TH_LOG("/proc/kallsyms: %s", strerror(errno));
+	if (!nr_exports) {
+		TH_LOG("/proc/kallsyms lists no export table entries (no CONFIG_KALLSYMS_ALL): nothing to compare with");
+		return;
+	}
+	EXPECT_EQ(flush, exported)
+		TH_LOG("FEAT_TLB_FLUSH %s but flush_tlb_mm_range() is %sexported",
+		       flush ? "set" : "clear", exported ? "" : "not ");
 }
 
 TEST_F(dev, unknown_ioctl_is_enotty)

@@ -241,4 +241,162 @@ static inline bool me_has(const struct migentry_pte_state *s, __u32 flags)
 	return (s->flags & flags) == flags;
 }
 
+/*
+ * Whether the running kernel offers MIGENTRY_FEAT_TLB_FLUSH (the hooked
+ * variant): 1 or 0, or -1 (errno set) if INFO fails. Without it, ROUNDTRIP
+ * refuses with EOPNOTSUPP a round trip that would take rights away from a
+ * page (a writable PTE coming back read-only, an accessible one PROT_NONE),
+ * before it changes anything; see docs/abi.md, "Rights taken away and the
+ * TLB". EVALUATE works either way.
+ */
+static inline int me_tlb_flush(int fd)
+{
+	struct migentry_info info = { .size = sizeof(info) };
+
+	if (ioctl(fd, MIGENTRY_IOC_INFO, &info))
+		return -1;
+	return !!(info.features & MIGENTRY_FEAT_TLB_FLUSH);
+}
+
+/* What a call that must copy nothing back starts with in its output. */
+#define ME_SENTINEL_BYTE	0xa5
+#define ME_SENTINEL		0xa5a5a5a5a5a5a5a5ULL
+
+/*
+ * me_range() with the out fields of the argument (nr_done, vma_flags) and
+ * all of recs[0..nr) filled with sentinels first, so that the caller can
+ * tell whether a failing call wrote anything back (me_untouched()). errno
+ * is the ioctl's.
+ */
+static inline int me_range_sentinel(int fd, unsigned long cmd, void *addr, size_t len,
+				    __u64 flags, struct migentry_record *recs, size_t nr,
+				    struct migentry_range *arg)
+{
+	struct migentry_range a = {
+		.size = sizeof(a),
+		.addr = (uintptr_t)addr,
+		.len = len,
+		.flags = flags,
+		.records = (uintptr_t)recs,
+		.nr_records = nr,
+		.nr_done = ME_SENTINEL,
+		.vma_flags = ME_SENTINEL,
+	};
+	int ret;
+
+	memset(recs, ME_SENTINEL_BYTE, nr * sizeof(*recs));
+	ret = ioctl(fd, cmd, &a);
+	*arg = a;
+	return ret;
+}
+
+/*
+ * After me_range_sentinel(): NULL if neither the argument nor any record
+ * was written, else what was (into buf).
+ */
+static inline const char *me_untouched(const struct migentry_range *arg,
+				       const struct migentry_record *recs, size_t nr,
+				       char *buf, size_t n)
+{
+	const unsigned char *b = (const unsigned char *)recs;
+	size_t i;
+
+	if (arg->nr_done != ME_SENTINEL || arg->vma_flags != ME_SENTINEL) {
+		snprintf(buf, n, "argument written back: nr_done %#llx, vma_flags %#llx",
+			 (unsigned long long)arg->nr_done, (unsigned long long)arg->vma_flags);
+		return buf;
+	}
+	for (i = 0; i < nr * sizeof(*recs); i++)
+		if (b[i] != ME_SENTINEL_BYTE) {
+			snprintf(buf, n, "record %zu written at byte %zu", i / sizeof(*recs),
+				 i % sizeof(*recs));
+			return buf;
+		}
+	return NULL;
+}
+
+/*
+ * What the CPU itself may change in a present PTE at any time: accessed and
+ * dirty (x86 _PAGE_ACCESSED, _PAGE_DIRTY). Comparisons of one PTE over time
+ * leave them out.
+ */
+#define ME_HW_FLAGS	(MIGENTRY_PTE_YOUNG | MIGENTRY_PTE_DIRTY)
+#define ME_X86_PTE_AD	((1ULL << 5) | (1ULL << 6))
+
+/*
+ * The same entry, but for the bits the CPU may set: same kind, same
+ * PRESENT/WRITE/SOFT_DIRTY/UFFD/SPECIAL/PROTNONE, same PFN and raw value
+ * (both 0 without CAP_SYS_ADMIN).
+ */
+static inline bool me_pte_same(const struct migentry_pte_state *a,
+			       const struct migentry_pte_state *b)
+{
+	return a->kind == b->kind &&
+	       (a->flags & ~ME_HW_FLAGS) == (b->flags & ~ME_HW_FLAGS) &&
+	       a->pfn == b->pfn && (a->raw & ~ME_X86_PTE_AD) == (b->raw & ~ME_X86_PTE_AD);
+}
+
+/*
+ * A ROUNDTRIP of [addr, addr + len) with flags that a kernel without
+ * MIGENTRY_FEAT_TLB_FLUSH must refuse: it fails with EOPNOTSUPP, copies
+ * nothing back (argument and records keep their sentinels) and changes no
+ * PTE (READ_PTE before and after agree, see me_pte_same()). NULL if all of
+ * that holds, else what did not (into buf). Data and behaviour (does a
+ * store fault) are the caller's to check.
+ */
+static inline const char *me_refused_roundtrip(int fd, void *addr, size_t len, __u64 flags,
+					       char *buf, size_t n)
+{
+	size_t nr = len / me_page(), i;
+	struct migentry_record *before = calloc(nr, sizeof(*before));
+	struct migentry_record *after = calloc(nr, sizeof(*after));
+	struct migentry_record *recs = calloc(nr, sizeof(*recs));
+	const char *why = NULL;
+	struct migentry_range arg;
+	int ret, err;
+
+	if (!before || !after || !recs) {
+		snprintf(buf, n, "out of memory");
+		why = buf;
+		goto out;
+	}
+	if (me_range(fd, MIGENTRY_IOC_READ_PTE, addr, len, 0, before, nr, NULL)) {
+		snprintf(buf, n, "READ_PTE before: %s", strerror(errno));
+		why = buf;
+		goto out;
+	}
+	errno = 0;
+	ret = me_range_sentinel(fd, MIGENTRY_IOC_ROUNDTRIP, addr, len, flags, recs, nr, &arg);
+	err = errno;
+	if (ret != -1 || err != EOPNOTSUPP) {
+		snprintf(buf, n, "ROUNDTRIP flags %#llx returned %d, errno %d (%s), not EOPNOTSUPP",
+			 (unsigned long long)flags, ret, err, strerror(err));
+		why = buf;
+		goto out;
+	}
+	why = me_untouched(&arg, recs, nr, buf, n);
+	if (why)
+		goto out;
+	if (me_range(fd, MIGENTRY_IOC_READ_PTE, addr, len, 0, after, nr, NULL)) {
+		snprintf(buf, n, "READ_PTE after: %s", strerror(errno));
+		why = buf;
+		goto out;
+	}
+	for (i = 0; i < nr; i++)
+		if (!me_pte_same(&before[i].before, &after[i].before)) {
+			snprintf(buf, n, "page %zu changed: kind %u -> %u, flags %#x -> %#x, raw %#llx -> %#llx",
+				 i, before[i].before.kind, after[i].before.kind,
+				 before[i].before.flags, after[i].before.flags,
+				 (unsigned long long)before[i].before.raw,
+				 (unsigned long long)after[i].before.raw);
+			why = buf;
+			goto out;
+		}
+out:
+	free(before);
+	free(after);
+	free(recs);
+	return why;
+}
+
 #endif /* MIGENTRY_LIB_H */

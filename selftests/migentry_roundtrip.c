@@ -18,6 +18,7 @@ FIXTURE(mem)
 	char *p;
 	size_t len;
 	struct migentry_record rec[NPAGES];
+	bool tlb_flush;		/* MIGENTRY_FEAT_TLB_FLUSH */
 };
 
 FIXTURE_VARIANT(mem)
@@ -33,8 +34,13 @@ FIXTURE_VARIANT_ADD(mem, tmpfs_private) { .type = ME_TMPFS_PRIVATE, .shared = fa
 
 FIXTURE_SETUP(mem)
 {
+	int tlb;
+
 	self->dev = me_open();
 	ASSERT_LE(0, self->dev) TH_LOG("open %s: %s", ME_DEV, strerror(errno));
+	tlb = me_tlb_flush(self->dev);
+	ASSERT_LE(0, tlb) TH_LOG("INFO: %s", strerror(errno));
+	self->tlb_flush = tlb;
 	self->len = NPAGES * me_page();
 	self->p = me_map(variant->type, self->len, &self->fd);
 	ASSERT_NE(MAP_FAILED, self->p);
@@ -183,9 +189,26 @@ TEST_F(mem, roundtrip_read_only_stays_read_only)
 }
 
 /*
+ * Without MIGENTRY_FEAT_TLB_FLUSH (stock kernel): a ROUNDTRIP of [p, p + len)
+ * with flags, which would take write access away, is refused and leaves
+ * everything as it was. Its records are checked as EVALUATE's prediction
+ * instead (the caller's assertions), and behaviour as before the call.
+ */
+static void expect_refused(struct __test_metadata *_metadata, FIXTURE_DATA(mem) *self,
+			   char *p, size_t len, __u64 flags)
+{
+	char why[256];
+	const char *bad = me_refused_roundtrip(self->dev, p, len, flags, why, sizeof(why));
+
+	EXPECT_EQ(NULL, bad) TH_LOG("%s", bad);
+}
+
+/*
  * clear_refs while the page is a Write migration entry: the entry stays
  * Write with soft-dirty clear. 7.3 restores it writable, so the next write is
  * never recorded; the typed restore write-protects it and the write shows up.
+ * That takes write access away: without MIGENTRY_FEAT_TLB_FLUSH the round
+ * trip is refused, and EVALUATE's records must say the same.
  */
 TEST_F(mem, clear_refs_during_migration)
 {
@@ -198,8 +221,18 @@ TEST_F(mem, clear_refs_during_migration)
 	*q = me_pattern(0, 9);
 	ASSERT_TRUE(me_pagemap(q) & PM_SOFT_DIRTY);
 
-	ASSERT_EQ(0, me_range(self->dev, MIGENTRY_IOC_ROUNDTRIP, q, me_page(),
-			      MIGENTRY_RT_CLEAR_SOFT_DIRTY, self->rec, 1, &arg));
+	if (!self->tlb_flush) {
+		TH_LOG("no MIGENTRY_FEAT_TLB_FLUSH (stock kernel): ROUNDTRIP refused, EVALUATE checked");
+		ASSERT_EQ(0, me_range(self->dev, MIGENTRY_IOC_EVALUATE, q, me_page(),
+				      MIGENTRY_RT_CLEAR_SOFT_DIRTY, self->rec, 1, &arg));
+		/* The rights it would take away: writable now, read-only after. */
+		EXPECT_TRUE(me_has(&self->rec[0].before, MIGENTRY_PTE_PRESENT | MIGENTRY_PTE_WRITE));
+		expect_refused(_metadata, self, q, me_page(), MIGENTRY_RT_CLEAR_SOFT_DIRTY);
+	} else {
+		TH_LOG("MIGENTRY_FEAT_TLB_FLUSH: ROUNDTRIP");
+		ASSERT_EQ(0, me_range(self->dev, MIGENTRY_IOC_ROUNDTRIP, q, me_page(),
+				      MIGENTRY_RT_CLEAR_SOFT_DIRTY, self->rec, 1, &arg));
+	}
 	EXPECT_TRUE(arg.vma_flags & MIGENTRY_VMA_SD_TRACKING);
 	EXPECT_EQ(MIGENTRY_LEAF_MIGRATION_WRITE, self->rec[0].entry.kind);
 	EXPECT_FALSE(me_has(&self->rec[0].entry, MIGENTRY_PTE_SOFT_DIRTY));
@@ -210,6 +243,14 @@ TEST_F(mem, clear_refs_during_migration)
 			    MIGENTRY_PTE_SOFT_DIRTY));
 	EXPECT_FALSE(me_has(&self->rec[0].after[MIGENTRY_POLICY_TYPED], MIGENTRY_PTE_WRITE));
 
+	if (!self->tlb_flush) {
+		/* Nothing happened: still soft-dirty, still writable, data intact. */
+		EXPECT_TRUE(me_pagemap(q) & PM_SOFT_DIRTY);
+		EXPECT_EQ(0, me_store_faults(q, me_pattern(0, 9)));
+		EXPECT_TRUE(me_pagemap(q) & PM_SOFT_DIRTY);
+		EXPECT_TRUE(me_check(self->p, self->len, 9));
+		return;
+	}
 	EXPECT_FALSE(me_pagemap(q) & PM_SOFT_DIRTY);
 	EXPECT_EQ(1, me_store_faults(q, me_pattern(0, 9)));
 	EXPECT_TRUE(me_pagemap(q) & PM_SOFT_DIRTY);
@@ -217,21 +258,38 @@ TEST_F(mem, clear_refs_during_migration)
 	EXPECT_TRUE(me_check(self->p, self->len, 9));
 }
 
-/* mprotect()/UFFDIO_WRITEPROTECT-style downgrade of a Write entry in flight. */
+/*
+ * mprotect()/UFFDIO_WRITEPROTECT-style downgrade of a Write entry in flight.
+ * Without MIGENTRY_FEAT_TLB_FLUSH that round trip is refused; EVALUATE's
+ * records must predict the same downgrade, and the pages stay writable.
+ */
 TEST_F(mem, wrprotect_injection)
 {
+	unsigned long cmd = MIGENTRY_IOC_ROUNDTRIP;
 	unsigned int i;
 
 	me_fill(self->p, self->len, 5);
-	ASSERT_EQ(0, me_range(self->dev, MIGENTRY_IOC_ROUNDTRIP, self->p, self->len,
+	if (!self->tlb_flush) {
+		TH_LOG("no MIGENTRY_FEAT_TLB_FLUSH (stock kernel): ROUNDTRIP refused, EVALUATE checked");
+		cmd = MIGENTRY_IOC_EVALUATE;
+		expect_refused(_metadata, self, self->p, self->len, MIGENTRY_RT_WRPROTECT);
+	} else {
+		TH_LOG("MIGENTRY_FEAT_TLB_FLUSH: ROUNDTRIP");
+	}
+	ASSERT_EQ(0, me_range(self->dev, cmd, self->p, self->len,
 			      MIGENTRY_RT_WRPROTECT, self->rec, NPAGES, NULL));
 	for (i = 0; i < NPAGES; i++) {
+		if (!self->tlb_flush)
+			EXPECT_TRUE(me_has(&self->rec[i].before,
+					   MIGENTRY_PTE_PRESENT | MIGENTRY_PTE_WRITE));
 		EXPECT_EQ(ro_kind(variant), self->rec[i].entry.kind);
 		EXPECT_FALSE(me_has(&self->rec[i].after[MIGENTRY_POLICY_TYPED], MIGENTRY_PTE_WRITE));
 		/* A shared mapping without write-notify: 7.3 would hand write back. */
 		EXPECT_EQ(variant->shared,
 			  me_has(&self->rec[i].after[MIGENTRY_POLICY_UPSTREAM], MIGENTRY_PTE_WRITE));
-		EXPECT_EQ(1, me_store_faults(self->p + i * me_page(), me_pattern(i * me_page(), 5)));
+		/* Refused: the page is as writable as it was, the store takes no fault. */
+		EXPECT_EQ(self->tlb_flush ? 1 : 0,
+			  me_store_faults(self->p + i * me_page(), me_pattern(i * me_page(), 5)));
 	}
 	EXPECT_TRUE(me_check(self->p, self->len, 5));
 }
@@ -278,6 +336,51 @@ TEST_F(mem, bits_follow_upstream_rules)
 	}
 }
 
+/*
+ * evaluate_predicts_roundtrip without MIGENTRY_FEAT_TLB_FLUSH. The even pages
+ * were written after clear_refs: writable and soft-dirty; CLEAR_SOFT_DIRTY
+ * leaves a soft-dirty fault pending, so they would come back read-only, and
+ * the kernel must refuse to round-trip the whole range, and each of them
+ * alone. EVALUATE must have predicted exactly that loss. The odd pages are
+ * read-only since clear_refs, so they lose nothing: each of them alone is
+ * round-tripped, and its records must be what EVALUATE predicted.
+ */
+static void evaluate_vs_page_roundtrips(struct __test_metadata *_metadata,
+					FIXTURE_DATA(mem) *self, const struct migentry_record *ev)
+{
+	size_t pg = me_page();
+	unsigned int i, p;
+
+	expect_refused(_metadata, self, self->p, self->len, MIGENTRY_RT_CLEAR_SOFT_DIRTY);
+	for (i = 0; i < NPAGES; i++) {
+		const struct migentry_pte_state *typed = &ev[i].after[MIGENTRY_POLICY_TYPED];
+		bool writable = !(i % 2);
+		struct migentry_record rec;
+
+		EXPECT_EQ(writable, me_has(&ev[i].before, MIGENTRY_PTE_WRITE)) TH_LOG("page %u", i);
+		EXPECT_FALSE(me_has(typed, MIGENTRY_PTE_WRITE)) TH_LOG("page %u", i);
+		if (writable) {
+			EXPECT_EQ(MIGENTRY_NOGRANT_SOFT_DIRTY, ev[i].refused) TH_LOG("page %u", i);
+			expect_refused(_metadata, self, self->p + i * pg, pg,
+				       MIGENTRY_RT_CLEAR_SOFT_DIRTY);
+			/* Still writable: the store takes no fault. */
+			EXPECT_EQ(0, me_store_faults(self->p + i * pg, me_pattern(i * pg, 4)))
+				TH_LOG("page %u", i);
+			continue;
+		}
+		ASSERT_EQ(0, me_one(self->dev, MIGENTRY_IOC_ROUNDTRIP, self->p + i * pg,
+				    MIGENTRY_RT_CLEAR_SOFT_DIRTY, &rec))
+			TH_LOG("page %u lost nothing, yet: %s", i, strerror(errno));
+		EXPECT_EQ(ev[i].before.raw, rec.before.raw) TH_LOG("page %u", i);
+		EXPECT_EQ(ev[i].entry.raw, rec.entry.raw) TH_LOG("page %u", i);
+		EXPECT_EQ(ev[i].refused, rec.refused) TH_LOG("page %u", i);
+		for (p = 0; p < MIGENTRY_NR_POLICIES; p++)
+			EXPECT_EQ(ev[i].after[p].raw, rec.after[p].raw)
+				TH_LOG("page %u, policy %u", i, p);
+	}
+	EXPECT_TRUE(me_check(self->p, self->len, 4));
+}
+
 /* EVALUATE predicts ROUNDTRIP and changes nothing. */
 TEST_F(mem, evaluate_predicts_roundtrip)
 {
@@ -294,6 +397,12 @@ TEST_F(mem, evaluate_predicts_roundtrip)
 			      self->rec, NPAGES, NULL));
 	for (i = 0; i < NPAGES; i++)
 		EXPECT_EQ(ev[i].before.raw, self->rec[i].before.raw) TH_LOG("page %u changed", i);
+	if (!self->tlb_flush) {
+		TH_LOG("no MIGENTRY_FEAT_TLB_FLUSH (stock kernel): pages losing write refused, the others round-tripped one by one");
+		evaluate_vs_page_roundtrips(_metadata, self, ev);
+		return;
+	}
+	TH_LOG("MIGENTRY_FEAT_TLB_FLUSH: the whole range round-tripped");
 	ASSERT_EQ(0, me_range(self->dev, MIGENTRY_IOC_ROUNDTRIP, self->p, self->len,
 			      MIGENTRY_RT_CLEAR_SOFT_DIRTY, self->rec, NPAGES, NULL));
 	for (i = 0; i < NPAGES; i++) {

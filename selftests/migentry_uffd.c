@@ -237,13 +237,46 @@ TEST_F(uffd, evaluate_shows_2022_bug)
 	EXPECT_FALSE(me_has(&rec.after[MIGENTRY_POLICY_TYPED], MIGENTRY_PTE_WRITE));
 }
 
-/* UFFDIO_WRITEPROTECT racing with migration: the Write entry comes back uffd-protected. */
+/*
+ * UFFDIO_WRITEPROTECT racing with migration: the Write entry comes back
+ * uffd-protected. That takes write access away from page 1, so without
+ * MIGENTRY_FEAT_TLB_FLUSH (stock kernel) the round trip is refused and
+ * changes nothing: EVALUATE must predict the protected result, and the
+ * pages keep the protection they had (page 0 protected, page 1 not).
+ */
 TEST_F(uffd, uffd_wp_injection)
 {
 	size_t pg = me_page();
 	struct migentry_record rec;
-	int ok;
+	int ok, tlb;
 
+	tlb = me_tlb_flush(self->dev);
+	ASSERT_LE(0, tlb) TH_LOG("INFO: %s", strerror(errno));
+	if (!tlb) {
+		char why[256];
+		const char *bad;
+
+		TH_LOG("no MIGENTRY_FEAT_TLB_FLUSH (stock kernel): ROUNDTRIP refused, EVALUATE checked");
+		ASSERT_EQ(0, me_one(self->dev, MIGENTRY_IOC_EVALUATE, self->p + pg,
+				    MIGENTRY_RT_UFFD_WP, &rec));
+		EXPECT_TRUE(me_has(&rec.before, MIGENTRY_PTE_PRESENT | MIGENTRY_PTE_WRITE));
+		EXPECT_FALSE(me_has(&rec.before, MIGENTRY_PTE_UFFD));
+		EXPECT_NE(MIGENTRY_LEAF_MIGRATION_WRITE, rec.entry.kind);
+		EXPECT_TRUE(me_has(&rec.entry, MIGENTRY_PTE_UFFD));
+		EXPECT_TRUE(me_has(&rec.after[MIGENTRY_POLICY_TYPED], MIGENTRY_PTE_UFFD));
+		EXPECT_FALSE(me_has(&rec.after[MIGENTRY_POLICY_TYPED], MIGENTRY_PTE_WRITE));
+
+		bad = me_refused_roundtrip(self->dev, self->p + pg, pg, MIGENTRY_RT_UFFD_WP, why,
+					   sizeof(why));
+		EXPECT_EQ(NULL, bad) TH_LOG("%s", bad);
+		/* Page 1 is as writable as it was: a store takes no fault at all. */
+		EXPECT_EQ(0, me_store_faults(self->p + pg, me_pattern(pg, 11)));
+		EXPECT_FALSE(me_pagemap(self->p + pg) & PM_UFFD_WP);
+		/* And the protection is what it was: page 0 protected, page 1 not. */
+		expect_protection_kept(_metadata, self->uffd, self->p, self->len);
+		return;
+	}
+	TH_LOG("MIGENTRY_FEAT_TLB_FLUSH: ROUNDTRIP");
 	ASSERT_EQ(0, me_one(self->dev, MIGENTRY_IOC_ROUNDTRIP, self->p + pg, MIGENTRY_RT_UFFD_WP,
 			    &rec));
 	EXPECT_NE(MIGENTRY_LEAF_MIGRATION_WRITE, rec.entry.kind);
