@@ -24,7 +24,7 @@ S := $(CURDIR)/scripts
 export KDIR
 
 .PHONY: all module module-strict deps kernel selftests samples check demo vm-run fmt test-parser \
-	compile-fail race check-upstream clean
+	compile-fail race real-path check-upstream clean
 
 all: module
 
@@ -98,6 +98,12 @@ race: deps
 	@KERNEL_VARIANT=patched $(S)/kernel.sh > /dev/null
 	@$(S)/build-samples.sh
 	@$(S)/race.sh
+
+# Builds the modules and samples it needs itself.
+real-path: deps
+	@KERNEL_VARIANT=pre62 $(S)/kernel.sh > /dev/null
+	@KERNEL_VARIANT=hooked $(S)/kernel.sh > /dev/null
+	@$(S)/realpath.sh
 
 vm-run: deps
 	@test -n "$(PROG)" || { echo "usage: make vm-run PROG=path [ARGS=...]"; exit 2; }

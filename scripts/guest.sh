@@ -10,10 +10,13 @@
 #                                       loaded; exits with the program's status
 #
 # Logs: build/guest/console.log (ttyS0: the kernel console) and
-#       build/guest/results.log (ttyS1: everything the guest's programs print).
+#       build/guest/results.log (ttyS1: everything the guest's programs print);
+#       GUEST_OUT=dir puts them (and the initramfs) in dir instead, so that
+#       guests booted at the same time do not share one directory.
 #
 # Environment: KDIR (or KERNEL_VARIANT), GUEST_NO_MODULE=1 (run mode without
-# loading migentry.ko), GUEST_TIMEOUT (seconds, default 1200), GUEST_SMP (2),
+# loading migentry.ko), GUEST_MODULE_ARGS (run mode: parameters for insmod
+# migentry.ko, e.g. "hook=0"), GUEST_TIMEOUT (seconds, default 1200), GUEST_SMP (2),
 # GUEST_MEM_MB per NUMA node (1024; two nodes), GUEST_EXTRA (run mode: more
 # static programs to put in /guest, which is on the program's PATH).
 set -euo pipefail
@@ -31,15 +34,20 @@ nomod=${GUEST_NO_MODULE:-0}
 [ -f "$bz" ] || die "no bzImage in $kdir"
 [ "$nomod" = 1 ] || [ -f "$ko" ] || die "no migentry.ko; run 'make module' first"
 
-out=$top/build/guest
+out=${GUEST_OUT:-$top/build/guest}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
 root=$out/root
 rm -rf "$root"
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,guest,selftests}
 cp /bin/busybox "$root/bin/busybox"
 cp "$top/scripts/guest/init" "$root/init"
 chmod 755 "$root/init"
+modargs=${GUEST_MODULE_ARGS:-}
+[ -z "$modargs" ] || [ "$mode" = run ] || die "GUEST_MODULE_ARGS is for run mode only"
 if [ "$nomod" = 1 ]; then
 	[ "$mode" = run ] || die "GUEST_NO_MODULE=1 is for run mode only"
+	[ -z "$modargs" ] || die "GUEST_MODULE_ARGS needs the module; drop GUEST_NO_MODULE=1"
 	touch "$root/guest/nomodule"
 else
 	cp "$ko" "$root/migentry.ko"
@@ -47,6 +55,7 @@ fi
 gcc -static -O2 -Wall -o "$root/guest/debug-exit" "$top/scripts/guest/debug-exit.c"
 echo "$mode" > "$root/guest/mode"
 : > "$root/guest/args"
+printf '%s\n' $modargs > "$root/guest/modargs"
 
 case "$mode" in
 check)
