@@ -21,12 +21,15 @@ use kernel::{
     },
 };
 
-use crate::mm::{
-    self,
-    Invalidation,
-    MmapWriteGuard,
-    VmaFacts,
-    VmaView, //
+use crate::{
+    mm::{
+        self,
+        Invalidation,
+        MmapWriteGuard,
+        VmaFacts,
+        VmaView, //
+    },
+    restore,
 };
 
 mod ops;
@@ -198,6 +201,29 @@ impl Migentry {
         req.finish(arg, outcomes.iter().map(|o| ops::record(o, &facts, admin)))
     }
 
+    fn stats(arg: usize) -> Result<isize> {
+        read_words::<{ uapi::STATS_WORDS }>(arg)?;
+        let s = restore::hook::stats();
+        let k = mm::hook::kernel_counts().unwrap_or_default();
+        let flags = [
+            (mm::hook::available(), uapi::MIGENTRY_STATS_HOOK_AVAILABLE),
+            (mm::hook::registered(), uapi::MIGENTRY_STATS_HOOK_REGISTERED),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .fold(0u64, |acc, (_, bit)| acc | u64::from(*bit));
+        let out = uapi::Stats {
+            flags,
+            restores: [s.restores, s.writable, s.write_protected, s.uffd],
+            refused: s.refused,
+            divergences: s.divergences,
+            other: [s.unexpected, s.c_write_uffd, s.left_to_c],
+            kernel: [k.called, k.rejected, k.unseen],
+        };
+        write_words(arg, &out.encode())?;
+        Ok(0)
+    }
+
     fn info(arg: usize) -> Result<isize> {
         read_words::<{ uapi::INFO_WORDS }>(arg)?;
         let f = mm::features();
@@ -208,6 +234,7 @@ impl Migentry {
             (f.numa, uapi::MIGENTRY_FEAT_NUMA),
             (f.migration_ad, uapi::MIGENTRY_FEAT_MIGRATION_AD),
             (f.tlb_flush, uapi::MIGENTRY_FEAT_TLB_FLUSH),
+            (mm::hook::registered(), uapi::MIGENTRY_FEAT_RESTORE_HOOK),
         ]
         .iter()
         .filter(|(on, _)| *on)
@@ -240,6 +267,7 @@ impl MiscDevice for Migentry {
             uapi::IOC_READ_PTE => Self::read_pte(arg),
             uapi::IOC_ROUNDTRIP => Self::migrate(arg, true),
             uapi::IOC_EVALUATE => Self::migrate(arg, false),
+            uapi::IOC_STATS => Self::stats(arg),
             _ => Err(ENOTTY),
         }
     }

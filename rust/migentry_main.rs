@@ -29,21 +29,37 @@ module! {
     authors: ["migentry developers"],
     description: "Typed migration-entry restore and /dev/migentry test device",
     license: "GPL",
+    params: {
+        hook: bool {
+            default: true,
+            description: "Register the typed restore as the kernel's migration restore hook, where the kernel has one (the hooked variant)",
+        },
+    },
 }
 
 #[pin_data]
 struct MigentryModule {
     #[pin]
     _miscdev: MiscDeviceRegistration<device::Migentry>,
+    /// The typed restore as the kernel's migration restore hook; unregistered on unload.
+    _hook: Option<mm::hook::Registration<restore::hook::TypedHook>>,
 }
 
 impl kernel::InPlaceModule for MigentryModule {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
         pin_init::pin_init_scope(|| {
             mm::init()?;
+            let hook = if module_parameters::hook.value() && mm::hook::available() {
+                let h = mm::hook::Registration::register()?;
+                pr_info!("typed restore registered as the migration restore hook\n");
+                Some(h)
+            } else {
+                None
+            };
             let options = MiscDeviceOptions { name: c"migentry" };
             Ok(try_pin_init!(Self {
                 _miscdev <- MiscDeviceRegistration::register(options),
+                _hook: hook,
             }))
         })
     }

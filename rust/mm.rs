@@ -32,6 +32,7 @@ use kernel::prelude::*;
 mod ffi;
 mod folio;
 mod grant;
+pub(crate) mod hook;
 mod layout;
 mod pte;
 mod slot;
@@ -41,12 +42,18 @@ pub(crate) mod testing;
 mod tlb;
 mod vma;
 
-pub(crate) use folio::DestPage;
+pub(crate) use folio::{
+    DestPage,
+    FolioFacts, //
+};
 pub(crate) use grant::{
     NoGrant,
     Restoring,
     WriteGrant, //
 };
+// The typestate is part of the layer's API even where the crate itself only names it through
+// other types (the compile-fail cases name every state).
+#[allow(unused_imports)]
 pub(crate) use pte::{
     decode,
     Decoded,
@@ -54,6 +61,7 @@ pub(crate) use pte::{
     Pte,
     PteFlags,
     RawPte,
+    RestoredPte,
     UffdProtected,
     Writable,
     WriteProtected, //
@@ -119,12 +127,11 @@ fn compute_migration_ad() -> bool {
     if !cfg!(CONFIG_MIGRATION) || !cfg!(CONFIG_SWAP) {
         return false;
     }
-    let mut max = ffi::swp_max_offset();
-    let l1tf = ffi::l1tf_max_offset();
+    let (mut max, l1tf, bits) = ffi::swp_limits();
     if l1tf != 0 {
         max = max.min(l1tf);
     }
-    max >= 1u64 << ffi::swp_mig_total_bits()
+    max >= 1u64 << bits
 }
 
 /// What the running kernel supports, as far as the restore and its tests care.

@@ -58,29 +58,24 @@
 //! In every other case the typed PTE is bit-for-bit the C one. (`VM_SHADOW_STACK` is carried
 //! through a grant as C's `pte_mkwrite()` does; it is outside the differential matrix.)
 
-use kernel::prelude::*;
-
 use crate::mm::{
     Access,
     AnyMigrationEntry,
-    Decoded,
     DestPage,
+    EntryBits,
+    EntryKind,
     MigrationEntry,
     NoGrant,
-    Pte,
-    PteFlags,
-    PteSlot,
     Read,
     ReadExclusive,
+    RestoredPte,
     Restoring,
-    UffdProtected,
     VmaFacts,
-    Writable,
     Write,
-    WriteGrant,
-    WriteProtected, //
+    WriteGrant, //
 };
 
+pub(crate) mod hook;
 #[cfg(CONFIG_KUNIT)]
 mod tests;
 
@@ -93,54 +88,38 @@ pub(crate) struct FolioState {
     pub(crate) anon: bool,
 }
 
-/// A restored PTE, by what the next write does.
-#[derive(PartialEq, Eq, Debug)]
-pub(crate) enum RestoredPte {
-    /// The next write goes through.
-    Writable(Pte<Writable>),
-    /// The next write faults in the kernel (COW, write-notify, soft-dirty).
-    WriteProtected(Pte<WriteProtected>),
-    /// The next write is reported to userfaultfd (or, under RWP, any access).
-    Uffd(Pte<UffdProtected>),
+/// The documented divergences from 7.3's PTE (the list at the top of this file), numbered as
+/// there.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Divergence {
+    /// 1: a Read or ReadExclusive entry, `vm_page_prot` with `_PAGE_RW`, no uffd bit.
+    ReadEntryRwProt = 0,
+    /// 2: a Write entry in a VMA without `VM_WRITE`.
+    WriteEntryVmaNotWritable = 1,
+    /// 3: a Write entry whose soft-dirty write-fault is pending.
+    WriteEntrySoftDirtyPending = 2,
+    /// 4: a Write entry with the uffd bit.
+    WriteEntryUffd = 3,
 }
 
-impl RestoredPte {
-    /// The PTE value to install.
-    pub(crate) fn val(&self) -> u64 {
-        match self {
-            Self::Writable(p) => p.val(),
-            Self::WriteProtected(p) => p.val(),
-            Self::Uffd(p) => p.val(),
+/// Which divergence the list at the top of this file predicts for an entry of `kind` with
+/// `bits` in `vma`, computed from that list, not from the restore code (the differential test
+/// checks one against the other).
+pub(crate) fn divergence(kind: EntryKind, bits: EntryBits, vma: &VmaFacts) -> Option<Divergence> {
+    if kind == EntryKind::MigrationWrite {
+        if bits.uffd {
+            Some(Divergence::WriteEntryUffd)
+        } else if !vma.flags().write {
+            Some(Divergence::WriteEntryVmaNotWritable)
+        } else if vma.soft_dirty_tracking() && !bits.soft_dirty {
+            Some(Divergence::WriteEntrySoftDirtyPending)
+        } else {
+            None
         }
-    }
-
-    /// Installs the PTE in `slot` (see [`PteSlot::install`]).
-    pub(crate) fn install(&self, slot: &mut PteSlot<'_>) -> Result {
-        match self {
-            Self::Writable(p) => slot.install(p),
-            Self::WriteProtected(p) => slot.install(p),
-            Self::Uffd(p) => slot.install(p),
-        }
-    }
-
-    /// Kind, state bits and PFN (one call into C).
-    pub(crate) fn decode(&self) -> Decoded {
-        match self {
-            Self::Writable(p) => p.decode(),
-            Self::WriteProtected(p) => p.decode(),
-            Self::Uffd(p) => p.decode(),
-        }
-    }
-
-    /// Whether installing this PTE in place of `old` takes rights away from what other CPUs may
-    /// still cache of `old`: write (`old` writable, this not), or all access (this one
-    /// `PAGE_NONE`, `old` not). Such a replacement needs a TLB flush before it is complete.
-    pub(crate) fn takes_rights_from(&self, old: &Decoded) -> bool {
-        let lost_write = old.flags.has(PteFlags::WRITE) && !matches!(self, Self::Writable(_));
-        let lost_access = !old.flags.has(PteFlags::PROTNONE)
-            && matches!(self, Self::Uffd(_))
-            && self.decode().flags.has(PteFlags::PROTNONE);
-        lost_write || lost_access
+    } else if vma.page_prot().is_writable() && !bits.uffd {
+        Some(Divergence::ReadEntryRwProt)
+    } else {
+        None
     }
 }
 

@@ -25,8 +25,9 @@
 #define CONFIG_FEATURES (MIGENTRY_FEAT_UFFD_WP | MIGENTRY_FEAT_SOFT_DIRTY | \
 			 MIGENTRY_FEAT_UFFD_RWP | MIGENTRY_FEAT_NUMA | \
 			 MIGENTRY_FEAT_MIGRATION_AD)
-/* TLB_FLUSH: the hooked variant only. */
-#define KNOWN_FEATURES (CONFIG_FEATURES | MIGENTRY_FEAT_TLB_FLUSH)
+/* TLB_FLUSH and RESTORE_HOOK: the hooked variant only. */
+#define VARIANT_FEATURES (MIGENTRY_FEAT_TLB_FLUSH | MIGENTRY_FEAT_RESTORE_HOOK)
+#define KNOWN_FEATURES (CONFIG_FEATURES | VARIANT_FEATURES)
 
 FIXTURE(dev)
 {
@@ -66,7 +67,7 @@ TEST_F(dev, info_fields_are_sane)
 	 * them (A/D in migration entries needs CONFIG_SWAP and a CPU without
 	 * the L1TF bug, which QEMU's default model is).
 	 */
-	EXPECT_EQ(CONFIG_FEATURES, info.features & ~MIGENTRY_FEAT_TLB_FLUSH);
+	EXPECT_EQ(CONFIG_FEATURES, info.features & ~VARIANT_FEATURES);
 }
 
 /*
@@ -130,6 +131,39 @@ TEST_F(dev, tlb_flush_feature_matches_kernel)
 	EXPECT_EQ(flush, exported)
 		TH_LOG("FEAT_TLB_FLUSH %s but flush_tlb_mm_range() is %sexported",
 		       flush ? "set" : "clear", exported ? "" : "not ");
+}
+
+/*
+ * The restore hook is there with the hooked variant, and migentry registers
+ * itself as it by default (module parameter hook=1); STATS says so, and so
+ * does INFO. A wrong size is EINVAL.
+ */
+TEST_F(dev, stats_report_the_hook)
+{
+	struct migentry_info info = { .size = sizeof(info) };
+	struct migentry_stats s = { .size = sizeof(s) };
+	bool available, registered;
+
+	ASSERT_EQ(0, ioctl(self->fd, MIGENTRY_IOC_INFO, &info));
+	ASSERT_EQ(0, ioctl(self->fd, MIGENTRY_IOC_STATS, &s));
+	EXPECT_EQ(sizeof(s), s.size);
+	available = s.flags & MIGENTRY_STATS_HOOK_AVAILABLE;
+	registered = s.flags & MIGENTRY_STATS_HOOK_REGISTERED;
+	TH_LOG("restore hook %s, %s", available ? "available" : "absent",
+	       registered ? "registered" : "not registered");
+	EXPECT_EQ(0, s.flags & ~(MIGENTRY_STATS_HOOK_AVAILABLE | MIGENTRY_STATS_HOOK_REGISTERED));
+	/* The hook and the TLB exports come with the same kernel variant. */
+	EXPECT_EQ(available, !!(info.features & MIGENTRY_FEAT_TLB_FLUSH));
+	EXPECT_EQ(registered, available);
+	EXPECT_EQ(registered, !!(info.features & MIGENTRY_FEAT_RESTORE_HOOK));
+	if (!available)
+		EXPECT_EQ(0, s.restores + s.kernel_called);
+	EXPECT_EQ(0, s.unexpected);
+	EXPECT_EQ(0, s.kernel_rejected);
+
+	s.size = sizeof(s) - 8;
+	EXPECT_EQ(-1, ioctl(self->fd, MIGENTRY_IOC_STATS, &s));
+	EXPECT_EQ(EINVAL, errno);
 }
 
 TEST_F(dev, unknown_ioctl_is_enotty)

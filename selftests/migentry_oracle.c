@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * migentry_oracle: the C reference of 7.3's remove_migration_pte() against
- * the kernel itself. For each scenario, EVALUATE predicts what the upstream
- * and typed policies restore; then the pages are really migrated to the other
- * NUMA node with move_pages(2), and the PTEs the kernel installed must equal
- * the upstream prediction on present, write, dirty, young, soft-dirty and
- * uffd. Where the typed prediction differs, it must be a documented
- * divergence (docs/design.md §4).
+ * migentry_oracle: the predictions against the kernel itself. For each
+ * scenario, EVALUATE predicts what the upstream and typed policies restore;
+ * then the pages are really migrated to the other NUMA node with
+ * move_pages(2), and the PTEs the kernel installed must equal, on present,
+ * write, dirty, young, soft-dirty and uffd, the prediction of the restore the
+ * kernel used: 7.3's C (the C reference of remove_migration_pte()), or, where
+ * migentry is the kernel's migration restore hook (the hooked variant,
+ * MIGENTRY_FEAT_RESTORE_HOOK), the typed restore, whose counters must then
+ * show every restore and divergence. Where the typed prediction differs from
+ * the upstream one, it must be a documented divergence (docs/design.md §4).
  */
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -167,13 +170,33 @@ static bool documented(const struct migentry_record *r, __u64 vma_flags)
 	return (vma_flags & MIGENTRY_VMA_PROT_WRITE) && !uffd;	/* D1 */
 }
 
-TEST_F(oracle, kernel_matches_upstream_prediction)
+static void stats(int dev, struct migentry_stats *s)
 {
+	memset(s, 0, sizeof(*s));
+	s->size = sizeof(*s);
+	if (ioctl(dev, MIGENTRY_IOC_STATS, s))
+		s->size = 0;
+}
+
+TEST_F(oracle, kernel_matches_prediction)
+{
+	struct migentry_info info = { .size = sizeof(info) };
+	struct migentry_stats s0, s1;
 	void *pages[NPAGES];
 	int nodes[NPAGES], status[NPAGES];
 	struct migentry_range arg;
-	unsigned int i, diverged = 0;
+	unsigned int i, d, diverged = 0, policy;
+	__u64 div0 = 0, div1 = 0;
 	size_t pg = me_page();
+	bool hook;
+
+	ASSERT_EQ(0, ioctl(self->dev, MIGENTRY_IOC_INFO, &info));
+	hook = info.features & MIGENTRY_FEAT_RESTORE_HOOK;
+	policy = hook ? MIGENTRY_POLICY_TYPED : MIGENTRY_POLICY_UPSTREAM;
+	TH_LOG("the kernel restores with %s", hook ? "migentry's typed hook" : "7.3's C");
+	stats(self->dev, &s0);
+	ASSERT_NE(0, s0.size) TH_LOG("MIGENTRY_IOC_STATS: %s", strerror(errno));
+	ASSERT_EQ(hook, !!(s0.flags & MIGENTRY_STATS_HOOK_REGISTERED));
 
 	ASSERT_EQ(0, me_range(self->dev, MIGENTRY_IOC_READ_PTE, self->p, self->len, 0,
 			      self->before, NPAGES, NULL));
@@ -191,17 +214,20 @@ TEST_F(oracle, kernel_matches_upstream_prediction)
 		ASSERT_EQ(nodes[i], status[i]) TH_LOG("page %u did not move", i);
 	ASSERT_EQ(0, me_range(self->dev, MIGENTRY_IOC_READ_PTE, self->p, self->len, 0,
 			      self->after, NPAGES, NULL));
+	stats(self->dev, &s1);
+	ASSERT_NE(0, s1.size);
 
 	for (i = 0; i < NPAGES; i++) {
 		const struct migentry_record *pr = &self->predicted[i];
 		__u32 up = pr->after[MIGENTRY_POLICY_UPSTREAM].flags & COMPARED;
 		__u32 typed = pr->after[MIGENTRY_POLICY_TYPED].flags & COMPARED;
+		__u32 want = pr->after[policy].flags & COMPARED;
 		__u32 got = self->after[i].before.flags & COMPARED;
 
 		EXPECT_EQ(MIGENTRY_REC_DONE, pr->status);
 		EXPECT_NE(self->before[i].before.pfn, self->after[i].before.pfn);
-		EXPECT_EQ(up, got) TH_LOG("page %u: kernel %#x, upstream reference %#x (entry kind %u %#x)",
-					  i, got, up, pr->entry.kind, pr->entry.flags);
+		EXPECT_EQ(want, got) TH_LOG("page %u: kernel %#x, predicted %#x (entry kind %u %#x)",
+					    i, got, want, pr->entry.kind, pr->entry.flags);
 		if (typed != up) {
 			diverged++;
 			EXPECT_TRUE(documented(pr, arg.vma_flags))
@@ -210,6 +236,26 @@ TEST_F(oracle, kernel_matches_upstream_prediction)
 	}
 	TH_LOG("%u pages migrated, %u typed divergences", NPAGES, diverged);
 	EXPECT_EQ(variant->divergences, diverged);
+
+	/* Every page went through the hook, which only ever diverged as documented. */
+	for (d = 0; d < 4; d++) {
+		div0 += s0.divergences[d];
+		div1 += s1.divergences[d];
+	}
+	TH_LOG("hook counters: %llu restores, %llu divergences, kernel called it %llu times",
+	       (unsigned long long)(s1.restores - s0.restores),
+	       (unsigned long long)(div1 - div0),
+	       (unsigned long long)(s1.kernel_called - s0.kernel_called));
+	if (hook) {
+		/* Each page is mapped once, twice with the forked child. */
+		EXPECT_LE(NPAGES, s1.restores - s0.restores);
+		EXPECT_LE(NPAGES, s1.kernel_called - s0.kernel_called);
+		EXPECT_EQ(0, s1.kernel_rejected - s0.kernel_rejected);
+		EXPECT_EQ(0, s1.unexpected - s0.unexpected);
+		EXPECT_EQ(variant->divergences * (variant->fork ? 2 : 1), div1 - div0);
+	} else {
+		EXPECT_EQ(0, s1.restores - s0.restores);
+	}
 	EXPECT_TRUE(me_check(self->p, self->len, 21));
 }
 

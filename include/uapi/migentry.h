@@ -36,6 +36,8 @@
  * that take rights away from a page (see MIGENTRY_IOC_ROUNDTRIP).
  */
 #define MIGENTRY_FEAT_TLB_FLUSH		(1ULL << 5)
+/* The typed restore is the kernel's migration restore hook: real migrations use it. */
+#define MIGENTRY_FEAT_RESTORE_HOOK	(1ULL << 6)
 
 struct migentry_info {
 	__u64 size;		/* in: sizeof(struct migentry_info) */
@@ -187,5 +189,34 @@ struct migentry_range {
 
 /* EVALUATE: ROUNDTRIP's records, computed without changing anything. */
 #define MIGENTRY_IOC_EVALUATE	_IOWR(MIGENTRY_IOC_MAGIC, 0x03, struct migentry_range)
+
+/*
+ * STATS: what the typed restore did as the kernel's migration restore hook
+ * (the test-only hooked kernel variant; everything 0 elsewhere). Counters
+ * run from module load; the kernel_* ones are the kernel's own.
+ */
+#define MIGENTRY_STATS_HOOK_AVAILABLE	(1ULL << 0)	/* the kernel has the hook */
+#define MIGENTRY_STATS_HOOK_REGISTERED	(1ULL << 1)	/* migentry is registered as it */
+
+struct migentry_stats {
+	__u64 size;		/* in: sizeof(struct migentry_stats) */
+	__u64 flags;		/* out: MIGENTRY_STATS_* */
+	__u64 restores;		/* out: PTEs the typed hook restored */
+	__u64 writable;		/* out: ... writable */
+	__u64 write_protected;	/* out: ... write-protected, no uffd bit */
+	__u64 uffd;		/* out: ... with the uffd bit */
+	__u64 refused[3];	/* out: Write entries refused write, by MIGENTRY_NOGRANT_* - 1 */
+	__u64 divergences[4];	/* out: PTEs unlike C's, by documented divergence D1..D4 */
+	__u64 unexpected;	/* out: PTEs unlike C's in an undocumented way (0) */
+	__u64 c_write_uffd;	/* out: C's PTE was writable with the uffd bit and the
+				 * typed one was not: the 2022 bug, prevented (pre62) */
+	__u64 left_to_c;	/* out: calls where C's PTE was kept: not a migration entry,
+				 * or the VMA changed between C's read and the hook's */
+	__u64 kernel_called;	/* out: the kernel consulted the hook */
+	__u64 kernel_rejected;	/* out: the kernel kept C's PTE: the hook's broke the contract */
+	__u64 kernel_unseen;	/* out: restores the hook was not asked about (hugetlb...) */
+};
+
+#define MIGENTRY_IOC_STATS	_IOWR(MIGENTRY_IOC_MAGIC, 0x04, struct migentry_stats)
 
 #endif /* _UAPI_LINUX_MIGENTRY_H */

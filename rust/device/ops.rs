@@ -261,7 +261,7 @@ pub(super) fn migrate(
             if was_dirty {
                 folio.mark_dirty();
             }
-            restored.pte.install(slot)?;
+            slot.install(&restored.pte)?;
             let f1 = folio.reread();
             if f1.refcount != f0.refcount || f1.mapcount != f0.mapcount {
                 pr_err!(

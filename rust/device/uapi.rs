@@ -82,6 +82,27 @@ at!(
     after = 64
 );
 
+at!(
+    migentry_stats,
+    STATS_WORDS,
+    size = 0,
+    flags = 8,
+    restores = 16,
+    writable = 24,
+    write_protected = 32,
+    uffd = 40,
+    refused = 48,
+    divergences = 72,
+    unexpected = 104,
+    c_write_uffd = 112,
+    left_to_c = 120,
+    kernel_called = 128,
+    kernel_rejected = 136,
+    kernel_unseen = 144
+);
+
+/// Words of `struct migentry_stats`.
+pub(crate) const STATS_WORDS: usize = 19;
 /// Words of `struct migentry_info`.
 pub(crate) const INFO_WORDS: usize = 4;
 /// Words of `struct migentry_range`.
@@ -104,6 +125,8 @@ pub(crate) const IOC_READ_PTE: u32 = _IOWR::<migentry_range>(IOC_MAGIC, 0x01);
 pub(crate) const IOC_ROUNDTRIP: u32 = _IOWR::<migentry_range>(IOC_MAGIC, 0x02);
 /// `MIGENTRY_IOC_EVALUATE`.
 pub(crate) const IOC_EVALUATE: u32 = _IOWR::<migentry_range>(IOC_MAGIC, 0x03);
+/// `MIGENTRY_IOC_STATS`.
+pub(crate) const IOC_STATS: u32 = _IOWR::<migentry_stats>(IOC_MAGIC, 0x04);
 
 /// Two `__u32` fields that share a word (the first at the lower address).
 fn pair(lo: u32, hi: u32) -> u64 {
@@ -229,5 +252,42 @@ impl Record {
             out[3 + 3 * i] = s.pfn;
             out[4 + 3 * i] = pair(s.kind, s.flags);
         }
+    }
+}
+
+/// `struct migentry_stats`.
+#[derive(Clone, Copy, Default, Debug)]
+pub(crate) struct Stats {
+    /// `flags`: `MIGENTRY_STATS_*`.
+    pub(crate) flags: u64,
+    /// `restores`, `writable`, `write_protected`, `uffd`.
+    pub(crate) restores: [u64; 4],
+    /// `refused`.
+    pub(crate) refused: [u64; 3],
+    /// `divergences`.
+    pub(crate) divergences: [u64; 4],
+    /// `unexpected`, `c_write_uffd`, `left_to_c`.
+    pub(crate) other: [u64; 3],
+    /// `kernel_called`, `kernel_rejected`, `kernel_unseen`.
+    pub(crate) kernel: [u64; 3],
+}
+
+impl Stats {
+    /// The struct as the caller reads it.
+    pub(crate) fn encode(&self) -> [u64; STATS_WORDS] {
+        let mut w = [0u64; STATS_WORDS];
+        w[0] = STATS_WORDS as u64 * 8;
+        w[1] = self.flags;
+        let fields = self
+            .restores
+            .iter()
+            .chain(self.refused.iter())
+            .chain(self.divergences.iter())
+            .chain(self.other.iter())
+            .chain(self.kernel.iter());
+        for (slot, v) in w[2..].iter_mut().zip(fields) {
+            *slot = *v;
+        }
+        w
     }
 }

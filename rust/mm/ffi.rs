@@ -18,6 +18,7 @@ use super::VmaFacts;
 #[allow(
     dead_code,
     improper_ctypes,
+    unused_imports,
     non_camel_case_types,
     non_upper_case_globals,
     unreachable_pub,
@@ -28,8 +29,13 @@ use super::VmaFacts;
 mod generated {
     use kernel::{
         bindings::{
+            bool_,
+            folio,
             mm_struct,
+            page,
             pte_t,
+            u32_,
+            u64_,
             vm_area_struct, //
         },
         ffi,
@@ -49,7 +55,14 @@ mod generated {
     clippy::restriction
 )]
 mod ref_generated {
-    use kernel::ffi;
+    use kernel::{
+        bindings::{
+            bool_,
+            u32_,
+            u64_, //
+        },
+        ffi,
+    };
 
     include!("ref_generated.rs");
 }
@@ -91,9 +104,6 @@ pure! {
     fn mk_migration(kind: u32, pfn: u64, young: bool, dirty: bool) -> u64 = migentry_mk_migration;
     fn swp_soft_dirty(pte: u64, set: bool) -> u64 = migentry_swp_soft_dirty;
     fn swp_uffd(pte: u64, set: bool) -> u64 = migentry_swp_uffd;
-    fn swp_max_offset() -> u64 = migentry_swp_max_offset;
-    fn l1tf_max_offset() -> u64 = migentry_l1tf_max_offset;
-    fn swp_mig_total_bits() -> u32 = migentry_swp_mig_total_bits;
     fn nr_online_nodes() -> u32 = migentry_nr_online_nodes;
 }
 
@@ -103,6 +113,14 @@ pub(super) fn pte_attrs(pte: u64) -> migentry_pte_attrs {
     // SAFETY: the shim writes only through the valid pointer it is given.
     unsafe { migentry_pte_attrs(pte, &mut out) };
     out
+}
+
+/// `(largest swap offset + 1, L1TF limit or 0, SWP_MIG_TOTAL_BITS)`.
+pub(super) fn swp_limits() -> (u64, u64, u32) {
+    let (mut max, mut l1tf, mut bits) = (0, 0, 0);
+    // SAFETY: the shim writes only through the three valid pointers it is given.
+    unsafe { migentry_swp_limits(&mut max, &mut l1tf, &mut bits) };
+    (max, l1tf, bits)
 }
 
 /// `capable(CAP_SYS_ADMIN)` for the current task.

@@ -35,6 +35,29 @@ pub(crate) struct MappedFolio<'a> {
     _lock: PhantomData<&'a ()>,
 }
 
+impl FolioFacts {
+    /// Reads the state of the folio of `pfn`.
+    ///
+    /// # Safety
+    ///
+    /// The folio of `pfn` must be referenced for the duration of the call.
+    pub(super) unsafe fn read(pfn: u64) -> Option<Self> {
+        let mut c = ffi::migentry_folio_facts::default();
+        // SAFETY: per the caller, the folio is referenced, so it cannot be freed; `c` is a valid
+        // local.
+        if unsafe { ffi::migentry_folio_facts(pfn, &mut c) } != 0 {
+            return None;
+        }
+        Some(Self {
+            refcount: c.refcount,
+            mapcount: c.mapcount,
+            anon: c.anon,
+            dirty: c.dirty,
+            anon_exclusive: c.anon_exclusive,
+        })
+    }
+}
+
 impl<'a> MappedFolio<'a> {
     /// Looks up the folio of `pfn`.
     ///
@@ -42,22 +65,12 @@ impl<'a> MappedFolio<'a> {
     ///
     /// `pfn` must be mapped by a present, non-special PTE whose page-table lock is held for `'a`.
     pub(super) unsafe fn lookup(pfn: u64) -> Option<Self> {
-        let mut c = ffi::migentry_folio_facts::default();
-        // SAFETY: per the caller, the page is mapped and its folio referenced, so it cannot be
-        // freed; `c` is a valid local.
-        if unsafe { ffi::migentry_folio_facts(pfn, &mut c) } != 0 {
-            return None;
-        }
+        // SAFETY: per the caller, the page is mapped, so its folio is referenced.
+        let facts = unsafe { FolioFacts::read(pfn) }?;
         // INVARIANT: as the caller guarantees.
         Some(Self {
             pfn,
-            facts: FolioFacts {
-                refcount: c.refcount,
-                mapcount: c.mapcount,
-                anon: c.anon,
-                dirty: c.dirty,
-                anon_exclusive: c.anon_exclusive,
-            },
+            facts,
             _lock: PhantomData,
         })
     }
@@ -104,7 +117,21 @@ pub(crate) struct DestPage<'a> {
     _page: PhantomData<&'a ()>,
 }
 
-impl DestPage<'_> {
+impl<'a> DestPage<'a> {
+    /// The destination page of a migration that is being completed.
+    ///
+    /// # Invariants
+    ///
+    /// The caller (`remove_migration_pte()` through the restore hook) holds the destination
+    /// folio locked and referenced for `'a`.
+    #[cfg_attr(not(CONFIG_MIGENTRY_HOOKS), allow(dead_code))]
+    pub(super) fn of_migration(pfn: u64) -> Self {
+        Self {
+            pfn,
+            _page: PhantomData,
+        }
+    }
+
     /// The page's PFN.
     pub(crate) fn pfn(&self) -> u64 {
         self.pfn

@@ -144,25 +144,14 @@ u64 migentry_swp_uffd(u64 val, bool set)
 	return pte_val(set ? pte_swp_mkuffd(pte) : pte_swp_clear_uffd(pte));
 }
 
-/* The largest offset a swap PTE holds, plus one (as generic_max_swapfile_size()). */
-u64 migentry_swp_max_offset(void)
+void migentry_swp_limits(u64 *max_offset, u64 *l1tf_offset, u32 *mig_bits)
 {
 	swp_entry_t entry = __pte_to_swp_entry(softleaf_to_pte(swp_entry(0, ~0UL)));
 
-	return swp_offset(swp_entry(__swp_type(entry), __swp_offset(entry))) + 1;
-}
-
-/* The L1TF limit arch_max_swapfile_size() applies, in swap offsets. */
-u64 migentry_l1tf_max_offset(void)
-{
-	if (!boot_cpu_has_bug(X86_BUG_L1TF))
-		return 0;
-	return (u64)l1tf_pfn_limit() << (PAGE_SHIFT - SWP_OFFSET_FIRST_BIT);
-}
-
-u32 migentry_swp_mig_total_bits(void)
-{
-	return SWP_MIG_TOTAL_BITS;
+	*max_offset = swp_offset(swp_entry(__swp_type(entry), __swp_offset(entry))) + 1;
+	*l1tf_offset = boot_cpu_has_bug(X86_BUG_L1TF) ?
+		       (u64)l1tf_pfn_limit() << (PAGE_SHIFT - SWP_OFFSET_FIRST_BIT) : 0;
+	*mig_bits = SWP_MIG_TOTAL_BITS;
 }
 
 u32 migentry_vma_flags(const struct vm_area_struct *vma)
@@ -250,6 +239,11 @@ int migentry_folio_facts(u64 pfn, struct migentry_folio_facts *out)
 	out->dirty = folio_test_dirty(folio);
 	out->anon_exclusive = folio_test_anon(folio) && PageAnonExclusive(page);
 	return 0;
+}
+
+u64 migentry_page_to_pfn(const struct page *page)
+{
+	return page_to_pfn(page);
 }
 
 void migentry_folio_mark_dirty(u64 pfn)

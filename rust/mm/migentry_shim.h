@@ -15,7 +15,13 @@
 #include <asm/pgtable_types.h>
 
 struct mm_struct;
+struct page;
 struct vm_area_struct;
+
+#ifdef CONFIG_MIGENTRY_HOOKS
+/* The migration restore hook of the test-only hooked kernel (patches/hooked/). */
+#include <linux/migentry_hook.h>
+#endif
 
 /* One offset, size or constant that C and Rust must agree on. */
 struct migentry_layout_field {
@@ -66,10 +72,13 @@ u64 migentry_mk_migration(u32 kind, u64 pfn, bool young, bool dirty);
 u64 migentry_swp_soft_dirty(u64 pte, bool set);
 u64 migentry_swp_uffd(u64 pte, bool set);
 
-/* What migration_entry_supports_ad() is computed from. */
-u64 migentry_swp_max_offset(void);
-u64 migentry_l1tf_max_offset(void);	/* 0 without X86_BUG_L1TF */
-u32 migentry_swp_mig_total_bits(void);
+/*
+ * What migration_entry_supports_ad() is computed from: the largest swap
+ * offset plus one (as generic_max_swapfile_size()), the L1TF limit
+ * arch_max_swapfile_size() applies in swap offsets (0 without X86_BUG_L1TF),
+ * and SWP_MIG_TOTAL_BITS.
+ */
+void migentry_swp_limits(u64 *max_offset, u64 *l1tf_offset, u32 *mig_bits);
 
 /* The VM_* flags a restore reads (READ_ONCE, as C reads them unlocked). */
 #define MIGENTRY_VMA_F_WRITE		(1U << 0)
@@ -103,6 +112,7 @@ struct migentry_folio_facts {
 
 int migentry_folio_facts(u64 pfn, struct migentry_folio_facts *out);
 void migentry_folio_mark_dirty(u64 pfn);
+u64 migentry_page_to_pfn(const struct page *page);
 
 /* TLB and secondary MMUs: -EOPNOTSUPP unless the kernel exports them to us. */
 int migentry_invalidate_start(struct mm_struct *mm, unsigned long start, unsigned long end);

@@ -363,3 +363,45 @@ impl Pte<UffdProtected> {
         }
     }
 }
+
+/// A present PTE of any write state, by what the next write does: what a restore installs.
+#[derive(PartialEq, Eq, Debug)]
+pub(crate) enum RestoredPte {
+    /// The next write goes through.
+    Writable(Pte<Writable>),
+    /// The next write faults in the kernel (COW, write-notify, soft-dirty).
+    WriteProtected(Pte<WriteProtected>),
+    /// The next write is reported to userfaultfd (or, under RWP, any access).
+    Uffd(Pte<UffdProtected>),
+}
+
+impl RestoredPte {
+    /// The PTE value to install.
+    pub(crate) fn val(&self) -> u64 {
+        match self {
+            Self::Writable(p) => p.val(),
+            Self::WriteProtected(p) => p.val(),
+            Self::Uffd(p) => p.val(),
+        }
+    }
+
+    /// Kind, state bits and PFN (one call into C).
+    pub(crate) fn decode(&self) -> Decoded {
+        match self {
+            Self::Writable(p) => p.decode(),
+            Self::WriteProtected(p) => p.decode(),
+            Self::Uffd(p) => p.decode(),
+        }
+    }
+
+    /// Whether installing this PTE in place of `old` takes rights away from what other CPUs may
+    /// still cache of `old`: write (`old` writable, this not), or all access (this one
+    /// `PAGE_NONE`, `old` not). Such a replacement needs a TLB flush before it is complete.
+    pub(crate) fn takes_rights_from(&self, old: &Decoded) -> bool {
+        let lost_write = old.flags.has(PteFlags::WRITE) && !matches!(self, Self::Writable(_));
+        let lost_access = !old.flags.has(PteFlags::PROTNONE)
+            && matches!(self, Self::Uffd(_))
+            && self.decode().flags.has(PteFlags::PROTNONE);
+        lost_write || lost_access
+    }
+}

@@ -28,6 +28,7 @@ use super::{
         Pte,
         PteFlags,
         RawPte,
+        RestoredPte,
         WriteState, //
     },
     vma::VmaView,
@@ -46,6 +47,12 @@ pub(crate) trait Installable: private::Sealed {
 
 impl<W: WriteState> private::Sealed for Pte<W> {}
 impl<W: WriteState> Installable for Pte<W> {
+    fn entry_val(&self) -> u64 {
+        self.val()
+    }
+}
+impl private::Sealed for RestoredPte {}
+impl Installable for RestoredPte {
     fn entry_val(&self) -> u64 {
         self.val()
     }

@@ -25,6 +25,7 @@ mod suite {
             NoGrant,
             PageProt,
             PteFlags,
+            RestoredPte,
             SoftLeaf,
             VmaFacts,
             VmaFlags, //
@@ -34,9 +35,10 @@ mod suite {
             Policy, //
         },
         restore::{
+            divergence,
+            Divergence,
             FolioState as FolioFacts,
-            Restore,
-            RestoredPte, //
+            Restore, //
         },
     };
 
@@ -51,35 +53,6 @@ mod suite {
 
     fn vma_of(f: VmaFlags, prot: PageProt) -> VmaFacts {
         testing::vma(f, prot).expect("mm::testing works inside KUnit")
-    }
-
-    /// The documented divergences of `rust/restore.rs`, numbered as there.
-    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-    enum Divergence {
-        ReadEntryRwProt = 0,
-        WriteEntryVmaNotWritable = 1,
-        WriteEntrySoftDirtyPending = 2,
-        WriteEntryUffd = 3,
-    }
-
-    /// Which divergence the documentation predicts for these inputs, computed from the prose,
-    /// not from the restore code.
-    fn predicted(kind: LeafKind, bits: EntryBits, vma: &VmaFacts) -> Option<Divergence> {
-        if kind == LeafKind::MigrationWrite {
-            if bits.uffd {
-                Some(Divergence::WriteEntryUffd)
-            } else if !vma.flags().write {
-                Some(Divergence::WriteEntryVmaNotWritable)
-            } else if vma.soft_dirty_tracking() && !bits.soft_dirty {
-                Some(Divergence::WriteEntrySoftDirtyPending)
-            } else {
-                None
-            }
-        } else if vma.page_prot().is_writable() && !bits.uffd {
-            Some(Divergence::ReadEntryRwProt)
-        } else {
-            None
-        }
     }
 
     fn entry(kind: LeafKind, bits: EntryBits) -> AnyMigrationEntry {
@@ -171,7 +144,7 @@ mod suite {
                             assert_eq!(writable, tf.has(PteFlags::WRITE));
                             assert_eq!(typed.exclusive, c.exclusive);
 
-                            match predicted(kind, bits, &vma) {
+                            match divergence(kind, bits, &vma) {
                                 None => {
                                     if t != c.val {
                                         unexpected += 1;
