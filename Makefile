@@ -77,6 +77,7 @@ check: deps
 	@python3 -m unittest discover -s $(CURDIR)/tests -p 'test_*.py'
 	@$(S)/build-samples.sh
 	@$(S)/regression.sh
+	@test -n "$(KDIR)" || $(S)/realpath.sh
 	@$(S)/guest-checks.sh
 
 # The demo round-trips pages that lose rights, which needs the hooked kernel.

@@ -12,13 +12,18 @@
 #   4. hooked, hook on:        clear_refs_race loses no write, and STATS shows
 #      "soft-dirty pending" refusals
 #   5. hooked, hook=0:         clear_refs_race loses writes
+#   6. hooked, hook on:        reload_stress: migentry unloaded and loaded
+#      (the hook unregistered and registered) while threads migrate and
+#      check their pages: no byte wrong, no splat, an unload refused while
+#      /dev/migentry is open
 # pre62 is hooked plus the revert of the 2022 fix (no write-notify for uffd-wp
 # VMAs, uffd bit without write-protect in remove_migration_pte()). Rows with
 # the module loaded also check, through migentry_info, that the hook is
 # registered or not as the row says.
 #
 #   REALPATH_SECONDS (10), REALPATH_SEED (1): the clear_refs race
-#   REALPATH_ROWS ("1 2 3 4 5"): the rows to run
+#   REALPATH_ROWS ("1 2 3 4 5 6"): the rows to run
+#   REALPATH_CYCLES (20): load/unload cycles of row 6
 #
 # Builds the module for both variants and the samples; uses the cached
 # kernels (scripts/kernel.sh builds one that is missing). Fails if any row's
@@ -30,7 +35,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 secs=${REALPATH_SECONDS:-10}
 seed=${REALPATH_SEED:-1}
-rows_wanted=${REALPATH_ROWS:-1 2 3 4 5}
+rows_wanted=${REALPATH_ROWS:-1 2 3 4 5 6}
+cycles=${REALPATH_CYCLES:-20}
 out=$top/build/real-path
 s=$top/build/samples
 mkdir -p "$out"
@@ -175,6 +181,14 @@ row() {
 			[ "$prc" = 1 ] && [ -n "$lost" ] && [ "$lost" -gt 0 ] || why+=("no write lost")
 		fi
 		;;
+	reload_stress)
+		local rl
+		rl=$(grep '^reload_stress:' "$log" || true)
+		observed=${rl#reload_stress: }
+		[ -n "$rl" ] || observed="no result"
+		[ "$prc" = 0 ] || why+=("$1 exited ${prc:-?}")
+		[ "$(field "$rl" '.*, \([0-9]*\) bytes wrong.*')" = 0 ] || why+=("bytes wrong")
+		;;
 	esac
 	# READ_PTE's view, where it is there: the memfd PTEs after migration.
 	if [ "$1" = uffd_wp_migration ] && [ "$hook" != none ]; then
@@ -205,6 +219,7 @@ row 2 pre62 on "every write reported" $u --expect reported
 row 3 pre62 off "memfd writes unseen, anon reported" $u --expect memfd-unseen
 row 4 hooked on "0 lost, soft-dirty pending refusals > 0" clear_refs_race --seconds "$secs" --seed "$seed"
 row 5 hooked off "writes lost (> 0)" clear_refs_race --seconds "$secs" --seed "$seed"
+row 6 hooked on "no byte wrong, clean reloads" reload_stress --cycles "$cycles" --args hook=1
 
 printf '%-3s %-7s %-15s %-16s %-40s %-44s %6s  %s\n' row kernel release migentry program expected boot verdict
 printf '%s\n' "${table[@]}"
