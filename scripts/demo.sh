@@ -3,7 +3,10 @@
 #
 # make demo: boot the guest, show what the module reports, the seed scenarios
 # table, and the clear_refs race sample's result. The table is also written
-# as markdown to build/demo/seed_scenarios.md.
+# as markdown to build/demo/seed_scenarios.md. Then the real-migration table:
+# uffd-wp pages really migrated on the stock, pre62 and hooked kernels, with
+# migentry's restore hook off and on (scripts/realpath.sh rows 7, 1-3, 8, 9);
+# DEMO_REALPATH=0 leaves it out.
 #
 # DEMO_ARGS: extra arguments for seed_scenarios (e.g. --raw).
 set -euo pipefail
@@ -25,4 +28,8 @@ if [ -s "$out/seed_scenarios.md" ]; then
 	echo
 	echo "markdown table: build/demo/seed_scenarios.md"
 fi
-exit $rc
+[ "$rc" = 0 ] || exit $rc
+[ "${DEMO_REALPATH:-1}" = 1 ] || exit 0
+echo
+echo "Real migrations (move_pages(2)) of uffd-wp pages, then one write each:"
+REALPATH_ROWS="7 1 2 3 8 9" "$top/scripts/realpath.sh"

@@ -16,13 +16,18 @@
 #      (the hook unregistered and registered) while threads migrate and
 #      check their pages: no byte wrong, no splat, an unload refused while
 #      /dev/migentry is open
+#   7. stock, no module:       uffd_wp_migration --expect reported
+#   8. hooked, hook=0:         uffd_wp_migration --expect reported
+#   9. hooked, hook on:        uffd_wp_migration --expect reported
+# (7-9: the same program where 7.3's write-notify for uffd-wp VMAs and its
+# write-protecting pte_mkuffd() are in place: no loss with or without the hook.)
 # pre62 is hooked plus the revert of the 2022 fix (no write-notify for uffd-wp
 # VMAs, uffd bit without write-protect in remove_migration_pte()). Rows with
 # the module loaded also check, through migentry_info, that the hook is
 # registered or not as the row says.
 #
 #   REALPATH_SECONDS (10), REALPATH_SEED (1): the clear_refs race
-#   REALPATH_ROWS ("1 2 3 4 5 6"): the rows to run
+#   REALPATH_ROWS ("1 2 3 4 5 6 7 8 9"): the rows to run
 #   REALPATH_CYCLES (20): load/unload cycles of row 6
 #
 # Builds the module for both variants and the samples; uses the cached
@@ -35,14 +40,14 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 secs=${REALPATH_SECONDS:-10}
 seed=${REALPATH_SEED:-1}
-rows_wanted=${REALPATH_ROWS:-1 2 3 4 5 6}
+rows_wanted=${REALPATH_ROWS:-1 2 3 4 5 6 7 8 9}
 cycles=${REALPATH_CYCLES:-20}
 out=$top/build/real-path
 s=$top/build/samples
 mkdir -p "$out"
 rm -rf "$out"/*.log "$out/guest"
 
-for v in pre62 hooked; do
+for v in stock pre62 hooked; do
 	KERNEL_VARIANT=$v "$top/scripts/kernel.sh" > /dev/null
 	KERNEL_VARIANT=$v "$top/scripts/build-module.sh" > "$out/module-$v.build" 2>&1 ||
 		die "module build for $v failed (build/real-path/module-$v.build)"
@@ -197,7 +202,7 @@ row() {
 			'.*, \([0-9]*\) PTEs writable+uffd.*')
 		if [ "$hook" = on ] && [ "${wu:-x}" != 0 ]; then
 			why+=("memfd PTEs writable+uffd: ${wu:-?}, want 0")
-		elif [ "$hook" = off ] && [ "${wu:-0}" = 0 ]; then
+		elif [ "$hook" = off ] && [ "$v" = pre62 ] && [ "${wu:-0}" = 0 ]; then
 			why+=("no memfd PTE writable+uffd")
 		fi
 	fi
@@ -220,6 +225,9 @@ row 3 pre62 off "memfd writes unseen, anon reported" $u --expect memfd-unseen
 row 4 hooked on "0 lost, soft-dirty pending refusals > 0" clear_refs_race --seconds "$secs" --seed "$seed"
 row 5 hooked off "writes lost (> 0)" clear_refs_race --seconds "$secs" --seed "$seed"
 row 6 hooked on "no byte wrong, clean reloads" reload_stress --cycles "$cycles" --args hook=1
+row 7 stock none "every write reported" $u --expect reported
+row 8 hooked off "every write reported" $u --expect reported
+row 9 hooked on "every write reported" $u --expect reported
 
 printf '%-3s %-7s %-15s %-16s %-40s %-44s %6s  %s\n' row kernel release migentry program expected boot verdict
 printf '%s\n' "${table[@]}"
