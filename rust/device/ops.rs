@@ -264,7 +264,8 @@ pub(super) fn migrate(
             slot.install(&restored.pte)?;
             let f1 = folio.reread();
             if f1.refcount != f0.refcount || f1.mapcount != f0.mapcount {
-                pr_err!(
+                // Once: any holder of the device could otherwise flood the console.
+                kernel::pr_err_once!(
                     "roundtrip at {:#x}: folio refcount {} -> {}, mapcount {} -> {}\n",
                     slot.addr(),
                     f0.refcount,
@@ -275,7 +276,7 @@ pub(super) fn migrate(
                 return Err(EIO);
             }
             if f0.anon && restored.exclusive != f0.anon_exclusive {
-                pr_err!(
+                kernel::pr_err_once!(
                     "roundtrip at {:#x}: restore says exclusive={} but PageAnonExclusive={}\n",
                     slot.addr(),
                     restored.exclusive,
