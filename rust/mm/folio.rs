@@ -11,10 +11,6 @@ use super::ffi;
 /// The state of a folio, read under the page-table lock of a PTE that maps it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub(crate) struct FolioFacts {
-    /// `folio_ref_count()`.
-    pub(crate) refcount: u32,
-    /// `folio_mapcount()`.
-    pub(crate) mapcount: u32,
     /// `folio_test_anon()`.
     pub(crate) anon: bool,
     /// `folio_test_dirty()`.
@@ -49,8 +45,6 @@ impl FolioFacts {
             return None;
         }
         Some(Self {
-            refcount: c.refcount,
-            mapcount: c.mapcount,
             anon: c.anon,
             dirty: c.dirty,
             anon_exclusive: c.anon_exclusive,
@@ -78,12 +72,6 @@ impl<'a> MappedFolio<'a> {
     /// The state read when the folio was looked up.
     pub(crate) fn facts(&self) -> FolioFacts {
         self.facts
-    }
-
-    /// The state now.
-    pub(crate) fn reread(&self) -> FolioFacts {
-        // SAFETY: the folio is alive and mapped for `'a` (type invariant).
-        unsafe { Self::lookup(self.pfn) }.map_or(self.facts, |f| f.facts)
     }
 
     /// `folio_mark_dirty()`, as `try_to_migrate_one()` does for a dirty PTE it replaces.

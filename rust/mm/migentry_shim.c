@@ -233,8 +233,6 @@ int migentry_folio_facts(u64 pfn, struct migentry_folio_facts *out)
 		return -EINVAL;
 	page = pfn_to_page(pfn);
 	folio = page_folio(page);
-	out->refcount = folio_ref_count(folio);
-	out->mapcount = folio_mapcount(folio);
 	out->anon = folio_test_anon(folio);
 	out->dirty = folio_test_dirty(folio);
 	out->anon_exclusive = folio_test_anon(folio) && PageAnonExclusive(page);

@@ -103,8 +103,6 @@ u64 migentry_ptep_get_and_clear(struct mm_struct *mm, unsigned long addr, pte_t 
 void migentry_set_pte_at(struct mm_struct *mm, unsigned long addr, pte_t *ptep, u64 pte);
 
 struct migentry_folio_facts {
-	u32 refcount;		/* folio_ref_count() */
-	u32 mapcount;		/* folio_mapcount() */
 	bool anon;		/* folio_test_anon() */
 	bool dirty;		/* folio_test_dirty() */
 	bool anon_exclusive;	/* PageAnonExclusive() of the page */

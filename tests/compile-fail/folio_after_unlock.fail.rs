@@ -10,5 +10,5 @@ fn case(vma: &VmaView<'_>, addr: usize) -> Result<bool> {
         kept = slot.folio(&slot.get());
         Ok(())
     })?;
-    Ok(kept.is_some_and(|f| f.reread().dirty))
+    Ok(kept.is_some_and(|f| f.facts().dirty))
 }
