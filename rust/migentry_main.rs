@@ -9,6 +9,8 @@
 //! - [`restore`]: the typed migration-entry restore, built on `mm` alone;
 //! - [`reference`]: the C reference restores, oracles for the tests and the device's records;
 //! - [`device`]: `/dev/migentry`, its ioctls and uapi, in safe Rust only and without FFI.
+//!
+//! [`reference`]: mod@reference
 
 use kernel::{
     miscdevice::{

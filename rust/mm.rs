@@ -21,6 +21,8 @@
 //! | `pte_t *` under its PTL             | [`PteSlot`]                                           |
 //! | `struct folio` / destination `struct page` | [`MappedFolio`], [`DestPage`]                  |
 //! | `flush_tlb_mm_range()` + mmu_notifier | [`Invalidation`]                                    |
+//!
+//! [`MappedFolio`]: folio::MappedFolio
 
 use core::sync::atomic::{
     AtomicBool,
@@ -80,15 +82,21 @@ pub(crate) use softleaf::{
 pub(crate) use tlb::Invalidation;
 pub(crate) use vma::{
     MmapWriteGuard,
-    PageProt,
     VmaFacts,
-    VmaFlags,
     VmaView, //
+};
+// Only the KUnit suite names these: the crate passes them along without naming them.
+#[cfg(CONFIG_KUNIT)]
+pub(crate) use vma::{
+    PageProt,
+    VmaFlags, //
 };
 
 pub(crate) mod cref {
     //! The entry point of the C reference restores (`rust/reference/migentry_ref.c`), for
     //! the reference layer (`rust/reference.rs`) only: the module's real path never calls them.
+    #[cfg(all(CONFIG_KUNIT, not(CONFIG_ARCH_HAS_CC_PLATFORM)))]
+    pub(crate) use super::ffi::cref_check_protnone as check_protnone;
     pub(crate) use super::ffi::{
         cref_restore as restore,
         MIGENTRY_REF_PETERX_V3 as PETERX_V3,

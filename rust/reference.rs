@@ -68,3 +68,14 @@ pub(crate) fn restore(
         exclusive,
     }
 }
+
+/// The shim's `pte_modify(pte, PAGE_NONE)` (the typed restore's [`into_protnone`]) against the
+/// kernel's, on every combination of the PTE bits either reads: `(values compared, how many
+/// differ, the first that differs)`. Only where the kernel's links: without
+/// `CONFIG_ARCH_HAS_CC_PLATFORM` (see `migentry_shim.h`).
+///
+/// [`into_protnone`]: crate::mm::Pte::into_protnone
+#[cfg(all(CONFIG_KUNIT, not(CONFIG_ARCH_HAS_CC_PLATFORM)))]
+pub(crate) fn check_protnone() -> (u64, u64, u64) {
+    mm::cref::check_protnone()
+}

@@ -57,6 +57,9 @@
 //!
 //! In every other case the typed PTE is bit-for-bit the C one. (`VM_SHADOW_STACK` is carried
 //! through a grant as C's `pte_mkwrite()` does; it is outside the differential matrix.)
+//!
+//! [`Pte::mkuffd`]: crate::mm::Pte::mkuffd
+//! [`Pte::into_protnone`]: crate::mm::Pte::into_protnone
 
 use crate::mm::{
     Access,

@@ -76,7 +76,8 @@ pub(crate) use ref_generated::{
 
 /// Safe wrappers of C glue functions that are pure functions of their integer arguments.
 macro_rules! pure {
-    ($(fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $c:ident;)*) => {$(
+    ($($(#[$attr:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $c:ident;)*) => {$(
+        $(#[$attr])*
         #[inline]
         pub(super) fn $name($($arg: $ty),*) -> $ret {
             // SAFETY: the C function only computes on its integer arguments with the kernel's
@@ -100,6 +101,7 @@ pure! {
     fn pte_mkwrite_shstk(pte: u64) -> u64 = migentry_pte_mkwrite_shstk;
     fn pte_clear_saveddirty(pte: u64) -> u64 = migentry_pte_clear_saveddirty;
     fn pte_mkprotnone(pte: u64) -> u64 = migentry_pte_mkprotnone;
+    #[cfg(CONFIG_KUNIT)]
     fn prot(shared: bool) -> u64 = migentry_prot;
     fn mk_migration(kind: u32, pfn: u64, young: bool, dirty: bool) -> u64 = migentry_mk_migration;
     fn swp_soft_dirty(pte: u64, set: bool) -> u64 = migentry_swp_soft_dirty;
@@ -181,4 +183,15 @@ pub(crate) fn cref_restore(
     // SAFETY: a pure function of its arguments.
     let exclusive = unsafe { ref_generated::migentry_ref_exclusive(swp, folio_anon) };
     (pte, exclusive)
+}
+
+/// Compares the shim's `pte_modify(pte, PAGE_NONE)` with the kernel's over the C reference's
+/// set of PTE values: `(values compared, how many differ, the first that differs)`. Only where
+/// the kernel's links (no `CONFIG_ARCH_HAS_CC_PLATFORM`), for the KUnit suite.
+#[cfg(all(CONFIG_KUNIT, not(CONFIG_ARCH_HAS_CC_PLATFORM)))]
+pub(crate) fn cref_check_protnone() -> (u64, u64, u64) {
+    let (mut bad, mut first) = (0, 0);
+    // SAFETY: the reference only computes on values and writes through the two valid pointers.
+    let checked = unsafe { ref_generated::migentry_ref_check_protnone(&mut bad, &mut first) };
+    (checked, bad, first)
 }

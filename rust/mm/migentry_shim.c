@@ -104,7 +104,19 @@ PTE_OP(pte_clear_uffd, pte_clear_uffd(pte))
 PTE_OP(pte_mkwrite_novma, pte_mkwrite_novma(pte))
 PTE_OP(pte_mkwrite_shstk, pte_mkwrite_shstk(pte))
 PTE_OP(pte_clear_saveddirty, pte_clear_saveddirty(pte))
-PTE_OP(pte_mkprotnone, pte_modify(pte, PAGE_NONE))
+
+/* pte_modify(pte, PAGE_NONE) without reading the unexported cc_mask (see the header). */
+#pragma push_macro("_PAGE_CC")
+#undef _PAGE_CC
+#define _PAGE_CC ((pteval_t)(cc_mkdec(0) | ~cc_mkdec(~0ULL)))
+u64 migentry_pte_mkprotnone(u64 old)
+{
+	u64 val = (old & _PAGE_CHG_MASK) | (check_pgprot(PAGE_NONE) & ~_PAGE_CHG_MASK);
+	pte_t pte = __pte(flip_protnone_guard(old, val, PTE_PFN_MASK));
+
+	return pte_val(old & _PAGE_RW ? pte_mksaveddirty(pte) : pte_clear_saveddirty(pte));
+}
+#pragma pop_macro("_PAGE_CC")
 
 u64 migentry_pfn_pte(u64 pfn, u64 prot)
 {
@@ -132,16 +144,12 @@ u64 migentry_mk_migration(u32 kind, u64 pfn, bool young, bool dirty)
 
 u64 migentry_swp_soft_dirty(u64 val, bool set)
 {
-	pte_t pte = __pte(val);
-
-	return pte_val(set ? pte_swp_mksoft_dirty(pte) : pte_swp_clear_soft_dirty(pte));
+	return pte_val(set ? pte_swp_mksoft_dirty(__pte(val)) : pte_swp_clear_soft_dirty(__pte(val)));
 }
 
 u64 migentry_swp_uffd(u64 val, bool set)
 {
-	pte_t pte = __pte(val);
-
-	return pte_val(set ? pte_swp_mkuffd(pte) : pte_swp_clear_uffd(pte));
+	return pte_val(set ? pte_swp_mkuffd(__pte(val)) : pte_swp_clear_uffd(__pte(val)));
 }
 
 void migentry_swp_limits(u64 *max_offset, u64 *l1tf_offset, u32 *mig_bits)
@@ -171,10 +179,7 @@ u32 migentry_vma_flags(const struct vm_area_struct *vma)
 
 void migentry_mmap_write(struct mm_struct *mm, bool lock)
 {
-	if (lock)
-		mmap_write_lock(mm);
-	else
-		mmap_write_unlock(mm);
+	lock ? mmap_write_lock(mm) : mmap_write_unlock(mm);
 }
 
 void migentry_vma_start_write(struct vm_area_struct *vma)

@@ -63,6 +63,19 @@ u64 migentry_pte_clear_uffd(u64 pte);
 u64 migentry_pte_mkwrite_novma(u64 pte);
 u64 migentry_pte_mkwrite_shstk(u64 pte);
 u64 migentry_pte_clear_saveddirty(u64 pte);
+/*
+ * pte_modify(pte, PAGE_NONE), step for step, with one difference in how a
+ * value is obtained: with CONFIG_ARCH_HAS_CC_PLATFORM, _PAGE_CHG_MASK
+ * contains _PAGE_CC, which reads cc_mask, and cc_mask is not exported (a
+ * module calling pte_modify() there does not link). The exported cc_mkdec()
+ * sets cc_mask in its argument or clears it, depending on the vendor (and
+ * returns it unchanged without a CC vendor), so cc_mkdec(0) | ~cc_mkdec(~0)
+ * is cc_mask on every configuration. The rest is pte_modify(): the bits of
+ * _PAGE_CHG_MASK kept, PAGE_NONE's added, the PFN inverted as the PTE
+ * becomes PROT_NONE (L1TF, flip_protnone_guard()), and SavedDirty set or
+ * cleared by the old _PAGE_RW. The KUnit case protnone_is_pte_modify
+ * compares it with pte_modify() where pte_modify() links.
+ */
 u64 migentry_pte_mkprotnone(u64 pte);
 u64 migentry_prot(bool shared);	/* PAGE_SHARED or PAGE_COPY */
 

@@ -56,7 +56,8 @@ impl PageProt {
     }
 
     /// `PAGE_SHARED` (`shared`) or `PAGE_COPY`: what a shared writable VMA without write-notify
-    /// and a private one use.
+    /// and a private one use. Only the KUnit suite makes protections up.
+    #[cfg(CONFIG_KUNIT)]
     pub(crate) fn of(shared: bool) -> Self {
         Self(ffi::prot(shared))
     }

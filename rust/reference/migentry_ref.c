@@ -9,6 +9,7 @@
 #include <linux/swapops.h>
 
 #include "migentry_ref.h"
+#include "../mm/migentry_shim.h"
 
 static bool mig_young(softleaf_t entry, bool mig_ad)
 {
@@ -26,6 +27,21 @@ static pte_t ref_mkwrite(pte_t pte, bool shadow_stack)
 	if (shadow_stack)
 		return pte_mkwrite_shstk(pte);
 	return pte_clear_saveddirty(pte_mkwrite_novma(pte));
+}
+
+/*
+ * pte_modify(pte, PAGE_NONE). With CONFIG_ARCH_HAS_CC_PLATFORM the kernel's
+ * reads the unexported cc_mask, and a module using it does not link; the
+ * shim's step-for-step copy (migentry_shim.h) stands in for it there. Every
+ * other kernel uses its own, so the differential test also checks the copy.
+ */
+static pte_t ref_protnone(pte_t pte)
+{
+#ifdef CONFIG_ARCH_HAS_CC_PLATFORM
+	return __pte(migentry_pte_mkprotnone(pte_val(pte)));
+#else
+	return pte_modify(pte, PAGE_NONE);
+#endif
 }
 
 /*
@@ -55,7 +71,7 @@ static pte_t ref_upstream(pte_t old_pte, u64 new_pfn, const struct migentry_ref_
 		pte = pte_mkuffd(pte);
 
 	if (pte_swp_uffd(old_pte) && IS_ENABLED(CONFIG_ARCH_HAS_PTE_PROTNONE) && vma->uffd_rwp)
-		pte = pte_modify(pte, PAGE_NONE);
+		pte = ref_protnone(pte);
 	return pte;
 }
 
@@ -125,3 +141,33 @@ bool migentry_ref_exclusive(u64 swp_pte, bool folio_anon)
 {
 	return folio_anon && !softleaf_is_migration_read(softleaf_from_pte(__pte(swp_pte)));
 }
+
+#ifndef CONFIG_ARCH_HAS_CC_PLATFORM
+u64 migentry_ref_check_protnone(u64 *mismatches, u64 *first_bad)
+{
+	static const pteval_t bits[] = {
+		_PAGE_PRESENT, _PAGE_RW, _PAGE_USER, _PAGE_PWT, _PAGE_PCD, _PAGE_ACCESSED,
+		_PAGE_DIRTY, _PAGE_PAT, _PAGE_PROTNONE, _PAGE_SPECIAL, _PAGE_UFFD,
+		_PAGE_SOFT_DIRTY, _PAGE_SAVED_DIRTY, _PAGE_NX, _PAGE_PKEY_BIT0, _PAGE_NOPTISHADOW,
+	};
+	const u64 pfns[] = { 0, 0x12345ULL << PAGE_SHIFT, PTE_PFN_MASK };
+	u64 checked = 0, combo, val;
+	unsigned int i, p;
+
+	*mismatches = 0;
+	*first_bad = 0;
+	for (p = 0; p < ARRAY_SIZE(pfns); p++) {
+		for (combo = 0; combo < (1ULL << ARRAY_SIZE(bits)); combo++) {
+			val = pfns[p];
+			for (i = 0; i < ARRAY_SIZE(bits); i++)
+				val |= combo & (1ULL << i) ? bits[i] : 0;
+			checked++;
+			if (migentry_pte_mkprotnone(val) == pte_val(pte_modify(__pte(val), PAGE_NONE)))
+				continue;
+			if (!(*mismatches)++)
+				*first_bad = val;
+		}
+	}
+	return checked;
+}
+#endif

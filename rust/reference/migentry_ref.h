@@ -35,4 +35,17 @@ u64 migentry_ref_restore(u32 policy, u64 swp_pte, u64 new_pfn,
 /* Whether the mapping is added with RMAP_EXCLUSIVE (the same in every policy). */
 bool migentry_ref_exclusive(u64 swp_pte, bool folio_anon);
 
+#ifndef CONFIG_ARCH_HAS_CC_PLATFORM
+/*
+ * The oracle of the shim's migentry_pte_mkprotnone(): compares it with the
+ * kernel's pte_modify(pte, PAGE_NONE) on every combination of the PTE bits
+ * either one reads, for a zero, an ordinary and an all-ones PFN field (so
+ * that the L1TF PFN inversion is checked both ways). Returns the number of
+ * values compared; *mismatches counts those that differ, *first_bad is the
+ * first of them.
+ * Only where pte_modify() links: without CONFIG_ARCH_HAS_CC_PLATFORM.
+ */
+u64 migentry_ref_check_protnone(u64 *mismatches, u64 *first_bad);
+#endif
+
 #endif /* MIGENTRY_REF_H */

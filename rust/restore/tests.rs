@@ -377,4 +377,20 @@ mod suite {
         assert!(f.has(PteFlags::PROTNONE | PteFlags::UFFD));
         assert!(!f.has(PteFlags::WRITE));
     }
+
+    /// The shim's `pte_modify(pte, PAGE_NONE)`, which does not read the unexported `cc_mask`,
+    /// is the kernel's on every combination of the PTE bits either reads, including the L1TF
+    /// PFN inversion into and out of `PROT_NONE`. Only where the kernel's links.
+    #[cfg(not(CONFIG_ARCH_HAS_CC_PLATFORM))]
+    #[test]
+    fn protnone_is_pte_modify() {
+        let (checked, bad, first) = reference::check_protnone();
+        pr_info!(
+            "# migentry protnone: {} PTE values, {} differ from pte_modify(PAGE_NONE)\n",
+            checked,
+            bad
+        );
+        assert!(checked > 0);
+        assert_eq!((bad, first), (0, 0));
+    }
 }
