@@ -7,6 +7,12 @@
 # must be rustfmt-clean under the project's copy of the kernel's .rustfmt.toml
 # (scripts/fmt.sh --check) and the build runs with CLIPPY=1 and fails on
 # any compiler or clippy warning.
+#
+# The compilers are the tree's: LLVM=1 for a clang-built tree
+# (CONFIG_CC_IS_CLANG), otherwise the GCC its CONFIG_CC_VERSION_TEXT names
+# (a Debian tree's .kernelvariables also sets ARCH and CROSS_COMPILE).
+# Every symbol the module needs must be exported by the tree (its
+# Module.symvers); one that is not is named with the object that uses it.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/common.sh"
@@ -38,13 +44,53 @@ if [ "$mdir" != "$top" ]; then
 		tar -C "$mdir" -xpf -
 fi
 log=$top/build/module${KERNEL_VARIANT:+-$KERNEL_VARIANT}.log
-args=(-C "$kdir" M="$mdir" LLVM=1 "RUSTC=$RUSTC" "BINDGEN=$BINDGEN" "CLIPPY_DRIVER=$CLIPPY_DRIVER")
+if grep -qx 'CONFIG_CC_IS_CLANG=y' "$kdir/.config"; then
+	cc_args=(LLVM=1)
+	nm=llvm-nm
+else
+	cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\).*/\1/p' "$kdir/.config")
+	command -v "$cc" > /dev/null ||
+		die "$kdir was built with GCC '$cc' (CONFIG_CC_VERSION_TEXT), which is not on PATH"
+	cc_args=("CC=$cc")
+	nm=nm
+fi
+args=(-C "$kdir" M="$mdir" "${cc_args[@]}" "RUSTC=$RUSTC" "BINDGEN=$BINDGEN" "CLIPPY_DRIVER=$CLIPPY_DRIVER")
 [ "$strict" = 1 ] && args+=(CLIPPY=1)
 # Rebuild the Rust object every time in strict mode so that its warnings are seen.
 [ "$strict" = 1 ] && rm -f "$mdir"/rust/migentry_main.o
+
+# check_symbols: name every symbol migentry.o leaves undefined that the tree
+# does not export, with the objects that use it; fails if there is one. A
+# kernel inline helper can read a variable the kernel does not export (as
+# pte_modify() reads cc_mask with CONFIG_ARCH_HAS_CC_PLATFORM): it compiles,
+# and only the link against that kernel fails.
+check_symbols() {
+	local sym obj users bad=0
+	# Only a migentry.o this build linked (a failed compile leaves an old one).
+	[ "$mdir/migentry.o" -nt "$stamp" ] || return 0
+	while read -r sym; do
+		users=
+		for obj in $(cat "$mdir/migentry.mod" 2> /dev/null); do
+			"$nm" -u "$mdir/$obj" 2> /dev/null | awk '{print $2}' | grep -qxF "$sym" &&
+				users+=" ${obj#./}"
+		done
+		printf 'migentry: error: symbol %s, used by%s, is not exported by %s (not in its Module.symvers)\n' \
+			"$sym" "${users:- migentry.o}" "$kdir" >&2
+		bad=1
+	done < <(LC_ALL=C comm -23 \
+		<("$nm" -u "$mdir/migentry.o" | awk '$2 != "__this_module" {print $2}' | LC_ALL=C sort -u) \
+		<(awk '{print $2}' "$kdir/Module.symvers" | LC_ALL=C sort -u))
+	[ "$bad" = 0 ] || die "the module needs kernel symbols this kernel does not export (see above):" \
+		"a kernel inline helper or macro it calls reads them; use an exported equivalent"
+}
+
+stamp=$(mktemp)
+trap 'rm -f "$stamp"' EXIT
 if ! make "${args[@]}" modules 2>&1 | tee "$log"; then
+	check_symbols
 	die "module build failed; log: ${log#"$top"/}"
 fi
+check_symbols
 if [ "$strict" = 1 ] && grep -qE '(^|[^a-z])warning:|WARNING:' "$log"; then
 	die "the module build printed warnings (see above; log: ${log#"$top"/})"
 fi

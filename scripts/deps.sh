@@ -4,22 +4,27 @@
 # Install (if missing) and check everything migentry builds and tests with.
 # Idempotent: when everything is present it only checks versions.
 #
-# Usage: scripts/deps.sh [--check | --module]
+# Usage: scripts/deps.sh [--check | --module | --distro]
 #   --check   never install, only report
 #   --module  never install; check only what building migentry.ko against an
 #             existing, built tree needs (make KDIR=...): rustc, bindgen (the
 #             module's Kbuild generates its C glue declarations with it) and a
-#             libclang it can load, clang and ld.lld (LLVM=1), plus rustfmt and
+#             libclang it can load, the tree's C compiler (clang and ld.lld
+#             for a clang-built tree, which is built with LLVM=1; otherwise
+#             the GCC its CONFIG_CC_VERSION_TEXT names), plus rustfmt and
 #             clippy-driver with STRICT=1. No Debian packages, QEMU, busybox or
 #             kernel build tools are looked at; works as any user.
+#   --distro  install (if missing) only what 'make distro' and 'make
+#             check-distro' need on this machine: the module and its kernel
+#             are built inside a Debian root that scripts/distro.sh makes.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/common.sh"
 
 mode=${1:-}
 case "$mode" in
-"" | --check | --module) ;;
-*) die "usage: scripts/deps.sh [--check | --module]" ;;
+"" | --check | --module | --distro) ;;
+*) die "usage: scripts/deps.sh [--check | --module | --distro]" ;;
 esac
 
 err=0
@@ -51,16 +56,45 @@ if [ "$mode" = --module ]; then
 			bad "bindgen at $BINDGEN cannot run (no libclang? set LIBCLANG_PATH)"
 		rm -f "$hdr"
 	fi
-	cv=$(clang --version 2> /dev/null | sed -n 's/.*clang version \([0-9.]*\).*/\1/p' | head -n1) || true
-	[ -n "$cv" ] || bad "no clang on PATH (the module is built with LLVM=1)"
-	lv=$(ld.lld --version 2> /dev/null | sed -n 's/.*LLD \([0-9.]*\).*/\1/p') || true
-	[ -n "$lv" ] || bad "no ld.lld on PATH (the module is built with LLVM=1)"
+	if [ -n "${KDIR:-}" ] && [ -f "$KDIR/.config" ] && ! grep -qx 'CONFIG_CC_IS_CLANG=y' "$KDIR/.config"; then
+		# A GCC-built tree: the module is built with the tree's GCC, not LLVM=1.
+		gcc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\).*/\1/p' "$KDIR/.config")
+		cv=$("$gcc" --version 2> /dev/null | head -n1) || true
+		[ -n "$cv" ] || bad "no $gcc on PATH (KDIR=$KDIR was built with it: CONFIG_CC_VERSION_TEXT)"
+		lv="binutils $(ld --version 2> /dev/null | head -n1 | awk '{print $NF}')"
+	else
+		cv=$(clang --version 2> /dev/null | sed -n 's/.*clang version \([0-9.]*\).*/\1/p' | head -n1) || true
+		[ -n "$cv" ] || bad "no clang on PATH (the module is built with LLVM=1)"
+		lv=$(ld.lld --version 2> /dev/null | sed -n 's/.*LLD \([0-9.]*\).*/\1/p') || true
+		[ -n "$lv" ] || bad "no ld.lld on PATH (the module is built with LLVM=1)"
+		cv="clang $cv" lv="lld $lv"
+	fi
 	if [ "${STRICT:-0}" = 1 ]; then
 		"$RUSTFMT" --version > /dev/null 2>&1 || bad "no rustfmt at RUSTFMT=$RUSTFMT (STRICT=1 checks formatting)"
 		[ -x "$CLIPPY_DRIVER" ] || bad "no clippy-driver at CLIPPY_DRIVER=$CLIPPY_DRIVER (STRICT=1 runs clippy)"
 	fi
 	[ "$err" = 0 ] || die "module toolchain check failed (see above); nothing was installed"
-	note "module toolchain ok: rustc $rv, bindgen $bv, clang $cv, lld $lv"
+	note "module toolchain ok: rustc $rv, bindgen $bv, $cv, $lv"
+	exit 0
+fi
+
+if [ "$mode" = --distro ]; then
+	# mmdebstrap makes the Debian root; QEMU, busybox and a static gcc make the
+	# guest; rsync is what the kselftest lib.mk's install copies with.
+	packages=(mmdebstrap qemu-system-x86 busybox-static gcc libc6-dev binutils make rsync cpio
+		xz-utils kmod python3 util-linux)
+	missing=()
+	for p in "${packages[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2> /dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		[ "$(id -u)" = 0 ] || die "missing Debian packages: ${missing[*]} (as root: apt-get install ${missing[*]})"
+		note "installing: ${missing[*]}"
+		apt-get -q update > /dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends "${missing[@]}" > /dev/null
+	fi
+	[ "$(id -u)" = 0 ] || die "make distro needs root (mmdebstrap, chroot)"
+	note "distro deps ok: $(mmdebstrap --version), $(qemu-system-x86_64 --version | head -n1)"
 	exit 0
 fi
 
