@@ -14,6 +14,10 @@
 #   make race       the clear_refs/migration race on the stock and patched kernels
 #   make check-upstream   the kernel's own mm selftests in the guest, migentry loaded
 #   make kernel KERNEL_VARIANT=patched   build the kernel with patches/ applied
+#   make distro     migentry.ko for Debian's own 7.3.4+deb13-amd64 kernel, built in a
+#                   cached Debian 13 root with Debian's compilers (root needed)
+#   make check-distro   boot Debian's kernel, run the installed kselftest collection
+#   make rustdoc    the crate's documentation, HTML under build/doc
 #
 # Set KDIR=<your Rust-enabled, built 7.3 tree> to use your own kernel; no
 # kernel is fetched or built then. The cache lives in $(MIGENTRY_CACHE)
@@ -24,7 +28,7 @@ S := $(CURDIR)/scripts
 export KDIR
 
 .PHONY: all module module-strict deps kernel selftests samples check demo vm-run fmt test-parser \
-	compile-fail race real-path check-upstream clean
+	compile-fail race real-path check-upstream clean distro check-distro rustdoc
 
 all: module
 
@@ -111,6 +115,22 @@ vm-run: deps
 	@$(S)/kernel.sh > /dev/null
 	@$(S)/build-module.sh > /dev/null
 	@$(S)/guest.sh run $(abspath $(PROG)) $(ARGS)
+
+# Debian's own kernel: the module is built in a Debian 13 root, against the
+# tree Debian's packages describe (scripts/distro.sh); never the cached guest kernel.
+distro:
+	@$(S)/deps.sh --distro
+	@$(S)/distro.sh > /dev/null
+
+check-distro:
+	@$(S)/deps.sh --distro
+	@$(S)/check-distro.sh
+
+# Your tree (KDIR=...) or the cached kernel, as for make module.
+rustdoc:
+	@test -n "$(KDIR)" || $(S)/deps.sh
+	@test -z "$(KDIR)" || { $(S)/kdir.sh > /dev/null && $(S)/deps.sh --module; }
+	@$(S)/rustdoc.sh
 
 # Neither needs a kernel tree, and neither fetches or builds one.
 fmt:

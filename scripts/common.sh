@@ -16,9 +16,13 @@ export MIGENTRY_CACHE RUSTC CLIPPY_DRIVER RUSTFMT BINDGEN PATH
 # keeps objects beside the sources, so one tree holds one build: the source
 # tree itself serves the stock kernel (and a user's KDIR); another
 # KERNEL_VARIANT gets a copy of the sources under build/module-<variant>.
+# MIGENTRY_MODULE_DIR names another directory for that copy (make distro
+# builds in build/module-distro against its own KDIR).
 module_dir() {
 	local variant=${KERNEL_VARIANT:-stock}
-	if [ -n "${KDIR:-}" ] || [ "$variant" = stock ]; then
+	if [ -n "${MIGENTRY_MODULE_DIR:-}" ]; then
+		echo "$MIGENTRY_MODULE_DIR"
+	elif [ -n "${KDIR:-}" ] || [ "$variant" = stock ]; then
 		echo "$1"
 	else
 		echo "$1/build/module-$variant"
@@ -32,4 +36,20 @@ die() {
 
 note() {
 	printf 'migentry: %s\n' "$*" >&2
+}
+
+# debian_uri: the Debian archive address of this machine's apt sources (the
+# first one that is not a security archive), for a throwaway apt state.
+debian_uri() {
+	local f uri=
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$f")
+		[ -n "$uri" ] && break
+	done
+	if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
+		uri=$(awk '$1 == "deb" && $2 !~ /security/ { print $2; exit }' /etc/apt/sources.list)
+	fi
+	[ -n "$uri" ] || die "no Debian archive URI found in the apt sources of this machine"
+	echo "$uri"
 }

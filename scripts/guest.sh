@@ -8,6 +8,11 @@
 #                                       "N passed, N failed, N skipped"
 #   scripts/guest.sh run PROG [ARG...]  run one static program with the module
 #                                       loaded; exits with the program's status
+#   scripts/guest.sh kselftest DIR [PARSER-ARG...]
+#                                       run the kernel's run_kselftest.sh over DIR,
+#                                       an installed kselftest tree (make -C
+#                                       selftests install); last line as in check.
+#                                       PARSER-ARGs go to scripts/parse_results.py
 #
 # Logs: build/guest/console.log (ttyS0: the kernel console) and
 #       build/guest/results.log (ttyS1: everything the guest's programs print);
@@ -19,37 +24,64 @@
 # migentry.ko, e.g. "hook=0"), GUEST_TIMEOUT (seconds, default 1200), GUEST_SMP (2),
 # GUEST_MEM_MB per NUMA node (1024; two nodes), GUEST_EXTRA (run mode: more
 # static programs to put in /guest, which is on the program's PATH).
+#
+# Another kernel than the tree's (make check-distro): GUEST_KERNEL=image boots
+# that image instead of KDIR's bzImage (no kernel tree is looked at then),
+# GUEST_KO=path is the migentry.ko to load (check and run modes), GUEST_MODULES
+# lists more modules that /init loads first, in that order, each as
+# path.ko[:param=value,...] (e.g. a distro's brd.ko:rd_nr=1,rd_size=65536 for
+# the swap RAM disk). GUEST_CPU is QEMU's -cpu model (default: QEMU's, qemu64,
+# an AMD model that is not affected by Meltdown, so no PTI).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/common.sh"
 
 mode=${1:-}
-[ "$mode" = check ] || [ "$mode" = run ] || die "usage: guest.sh check | run PROG [ARG...]"
+case "$mode" in
+check | run | kselftest) ;;
+*) die "usage: guest.sh check | run PROG [ARG...] | kselftest DIR [PARSER-ARG...]" ;;
+esac
 shift
 
-kdir=$("$top/scripts/kdir.sh")
-bz=$kdir/arch/x86/boot/bzImage
-ko=$(module_dir "$top")/migentry.ko
+if [ -n "${GUEST_KERNEL:-}" ]; then
+	bz=$GUEST_KERNEL
+	ko=${GUEST_KO:-}
+	[ -f "$bz" ] || die "GUEST_KERNEL=$bz does not exist"
+else
+	kdir=$("$top/scripts/kdir.sh")
+	bz=$kdir/arch/x86/boot/bzImage
+	ko=${GUEST_KO:-$(module_dir "$top")/migentry.ko}
+	[ -f "$bz" ] || die "no bzImage in $kdir"
+fi
 nomod=${GUEST_NO_MODULE:-0}
-[ -f "$bz" ] || die "no bzImage in $kdir"
-[ "$nomod" = 1 ] || [ -f "$ko" ] || die "no migentry.ko; run 'make module' first"
+[ "$nomod" = 1 ] || [ "$mode" = kselftest ] || [ -f "$ko" ] ||
+	die "no migentry.ko${ko:+ at $ko}; run 'make module' first"
 
 out=${GUEST_OUT:-$top/build/guest}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 root=$out/root
 rm -rf "$root"
-mkdir -p "$root"/{bin,dev,proc,sys,tmp,guest,selftests}
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,guest,selftests,modules}
 cp /bin/busybox "$root/bin/busybox"
 cp "$top/scripts/guest/init" "$root/init"
 chmod 755 "$root/init"
+: > "$root/modules/list"
+for m in ${GUEST_MODULES:-}; do
+	f=${m%%:*}
+	[ -f "$f" ] || die "GUEST_MODULES: $f does not exist"
+	cp "$f" "$root/modules/"
+	p=
+	[ "$f" = "$m" ] || p=${m#*:}
+	echo "$(basename "$f") ${p//,/ }" >> "$root/modules/list"
+done
 modargs=${GUEST_MODULE_ARGS:-}
 [ -z "$modargs" ] || [ "$mode" = run ] || die "GUEST_MODULE_ARGS is for run mode only"
 if [ "$nomod" = 1 ]; then
 	[ "$mode" = run ] || die "GUEST_NO_MODULE=1 is for run mode only"
 	[ -z "$modargs" ] || die "GUEST_MODULE_ARGS needs the module; drop GUEST_NO_MODULE=1"
 	touch "$root/guest/nomodule"
-else
+elif [ "$mode" != kselftest ]; then
 	cp "$ko" "$root/migentry.ko"
 fi
 gcc -static -O2 -Wall -o "$root/guest/debug-exit" "$top/scripts/guest/debug-exit.c"
@@ -84,6 +116,17 @@ run)
 	done
 	for a in "$@"; do printf '%s\n' "$a"; done > "$root/guest/args"
 	;;
+kselftest)
+	# An installed kselftest tree: run_kselftest.sh, kselftest/, kselftest-list.txt
+	# and one directory per collection (migentry/, with its migentry.ko).
+	kst=${1:-}
+	[ -n "$kst" ] && [ -x "$kst/run_kselftest.sh" ] && [ -f "$kst/kselftest-list.txt" ] ||
+		die "kselftest: '$kst' is not an installed kselftest tree (make -C selftests install INSTALL_PATH=...)"
+	shift
+	cp -a "$kst" "$root/kselftest"
+	# The collection's own migentry.ko (installed with MIGENTRY_KO=), or GUEST_KO's.
+	[ -z "${GUEST_KO:-}" ] || cp "$GUEST_KO" "$root/kselftest/migentry/migentry.ko"
+	;;
 esac
 
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initramfs.cpio.gz"
@@ -95,7 +138,7 @@ mem=${GUEST_MEM_MB:-1024}
 smp=${GUEST_SMP:-2}
 set +e
 timeout --foreground -k 10 "${GUEST_TIMEOUT:-1200}" qemu-system-x86_64 \
-	-accel tcg -machine pc -m $((2 * mem))M -smp "$smp,sockets=$smp,cores=1,threads=1" \
+	-accel tcg ${GUEST_CPU:+-cpu "$GUEST_CPU"} -machine pc -m $((2 * mem))M -smp "$smp,sockets=$smp,cores=1,threads=1" \
 	-object memory-backend-ram,id=mem0,size=${mem}M \
 	-object memory-backend-ram,id=mem1,size=${mem}M \
 	-numa node,nodeid=0,memdev=mem0,cpus=0-$((smp / 2 - 1)) \
@@ -113,6 +156,10 @@ case "$mode" in
 check)
 	exec python3 "$top/scripts/parse_results.py" --qemu-exit "$qrc" \
 		--console "$console" --results "$results"
+	;;
+kselftest)
+	exec python3 "$top/scripts/parse_results.py" --qemu-exit "$qrc" \
+		--console "$console" --results "$results" "$@"
 	;;
 run)
 	python3 "$top/scripts/parse_results.py" --qemu-exit "$qrc" --console "$console" \

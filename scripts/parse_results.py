@@ -12,7 +12,13 @@ The guest writes the kernel console to one log and the output of its programs
 - every KUnit suite printed its summary and agrees with its own case lines,
 - and nothing failed.
 
-Check mode ends with the line "N passed, N failed, N skipped". Run mode
+Check mode ends with the line "N passed, N failed, N skipped". The results
+may come from the kernel's run_kselftest.sh running the installed collection
+(scripts/guest.sh kselftest): its TAP around run_migentry.sh's is checked and
+unwrapped. With --expected-skips FILE, a skipped test case must be listed
+there with its reason (a kernel without something it needs), or it counts as
+a failure; --kunit-absent REASON says why migentry's KUnit suite cannot run
+(it must then not appear) and counts it as skipped. Run mode
 prints the program's output and exits with its status.
 """
 
@@ -49,6 +55,12 @@ KUNIT_CASE = re.compile(r"^    (not ok|ok) \d+ (\S+)(.*)$")
 KUNIT_SUITE_SUMMARY = re.compile(r"^# (\S+): pass:(\d+) fail:(\d+) skip:(\d+) total:(\d+)")
 KUNIT_SUITE_RESULT = re.compile(r"^(not ok|ok) \d+ (\S+)")
 DONE = re.compile(r"^migentry-guest: done rc=(\d+)")
+GUEST_PROBLEM = re.compile(r"^migentry-guest: insmod \S+ failed")
+# run_kselftest.sh's result line for the migentry collection's wrapper.
+RUNNER_RESULT = re.compile(r"^(not ok|ok) \d+ selftests: (\S+): run_migentry\.sh(.*)$")
+# A binary's header in run_migentry.sh's TAP, and a harness test case it skipped.
+KSFT_BINARY = re.compile(r"^# selftests: (\S+): (\S+)$")
+HARNESS_SKIP = re.compile(r"^# (?:# )*ok \d+ (\S+) # SKIP ?(.*)$")
 VM_RUN_EXIT = re.compile(r"^migentry-vm-run: exit (\d+)")
 VM_RUN_PROBLEM = re.compile(r"^migentry-vm-run: (rmmod failed|insmod failed)")
 
@@ -139,6 +151,64 @@ def check_console(lines, v, kunit_prefix="migentry"):
         v.notes.append(f"kunit {name}: pass:{s['pass']} fail:{s['fail']} skip:{s['skip']}")
 
 
+def unwrap_runner(lines, v):
+    """The TAP of run_migentry.sh, from inside run_kselftest.sh's if that ran it.
+
+    The runner prints its own plan and totals and one result line for the
+    wrapper, and prefixes everything the wrapper printed with "# ".
+    """
+    outer = [m for m in (RUNNER_RESULT.match(l.rstrip("\r")) for l in lines) if m]
+    if not outer:
+        return lines
+    for m in outer:
+        print(f"run_kselftest.sh: {m.group(0)}")
+        if m.group(1) != "ok" or "# SKIP" in m.group(3):
+            v.problem(f"run_kselftest.sh: {m.group(0)}")
+    return [l[2:] for l in lines if l.startswith("# ")]
+
+
+def load_expected_skips(path):
+    """[(binary, test, reason substring, why)] from a file of
+    "binary test reason-substring | why" lines (# comments)."""
+    out = []
+    with open(path) as f:
+        for raw in f:
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            head, _, why = line.partition("|")
+            binary, test, reason = (head.strip().split(None, 2) + ["", ""])[:3]
+            out.append((binary, test, reason.strip(), why.strip()))
+    return out
+
+
+def check_skips(lines, v, expected):
+    """Each skipped harness test case must be an expected one; others fail."""
+    binary = None
+    seen = set()
+    for raw in lines:
+        line = raw.rstrip("\r")
+        m = KSFT_BINARY.match(line)
+        if m:
+            binary = m.group(2)
+            continue
+        m = HARNESS_SKIP.match(line)
+        if not m:
+            continue
+        test, msg = m.group(1), m.group(2).strip()
+        hit = [e for e in expected if e[0] == binary and e[1] == test and e[2] in msg]
+        if hit:
+            seen.add(hit[0][:3])
+            print(f"expected skip: {binary} {test}: {msg} ({hit[0][3]})")
+        else:
+            v.problem(f"unexpected skip: {binary} {test}: {msg}")
+            v.skipped -= 1
+            v.failed += 1
+    for e in expected:
+        if e[:3] not in seen:
+            print(f"expected skip did not happen: {e[0]} {e[1]} ({e[3]})")
+
+
 def check_results(lines, v):
     """Parse the kselftest wrapper's TAP and the harness binaries' totals."""
     plan = None
@@ -183,6 +253,8 @@ def main(argv=None):
     ap.add_argument("--results", required=True)
     ap.add_argument("--qemu-exit", type=int, required=True)
     ap.add_argument("--mode", choices=["check", "run"], default="check")
+    ap.add_argument("--expected-skips", metavar="FILE")
+    ap.add_argument("--kunit-absent", metavar="REASON")
     args = ap.parse_args(argv)
 
     v = Verdict()
@@ -197,8 +269,18 @@ def main(argv=None):
         v.problem("results log missing")
     if not any(DONE.match(l) for l in results):
         v.problem("guest log truncated: no 'migentry-guest: done' line")
+    for line in results:
+        if GUEST_PROBLEM.match(line):
+            v.problem(line)
 
     check_console(read_lines(args.console), v)
+    if args.kunit_absent:
+        ran = [n for n in v.notes if n.startswith("kunit migentry")]
+        if ran:
+            v.problem(f"KUnit ran, but --kunit-absent says: {args.kunit_absent}")
+        else:
+            v.skipped += 1
+            v.notes.append(f"kunit migentry_restore: skipped: {args.kunit_absent}")
 
     if args.mode == "run":
         status = None
@@ -218,7 +300,10 @@ def main(argv=None):
 
     for note in v.notes:
         print(note)
+    results = unwrap_runner(results, v)
     check_results(results, v)
+    if args.expected_skips:
+        check_skips(results, v, load_expected_skips(args.expected_skips))
     for p in v.problems:
         print(f"FAIL: {p}")
     if v.problems and v.failed == 0:
