@@ -11,6 +11,7 @@
 #
 # A variant other than stock is the stock tree with the patches of one or more
 # directories applied, directory by directory, each one's *.patch in order.
+# A directory may also hold only a config fragment (debug).
 # The config fragments of those directories ($dir/config, where one exists)
 # are merged into the stock .config after patching, a later one overriding
 # an earlier one. The final .config is then checked against selftests/config
@@ -23,6 +24,8 @@
 #   hooked       patches/hooked/ (test-only exports and restore hook)
 #   pre62        patches/hooked/, then patches/pre62/ (test-only: re-opens
 #                the 2022 uffd-wp migration bug)
+#   debug        patches/hooked/, then patches/debug/config (no patches):
+#                KASAN, KFENCE and the other debug checks ('make soak')
 #
 # Usage: scripts/kernel.sh [--print-key]
 set -euo pipefail
@@ -37,7 +40,8 @@ patched) patchdirs=("$top/patches") ;;
 alternative) patchdirs=("$top/patches/alternative") ;;
 hooked) patchdirs=("$top/patches/hooked") ;;
 pre62) patchdirs=("$top/patches/hooked" "$top/patches/pre62") ;;
-*) die "unknown KERNEL_VARIANT=$variant (known: stock, patched, alternative, hooked, pre62)" ;;
+debug) patchdirs=("$top/patches/hooked" "$top/patches/debug") ;;
+*) die "unknown KERNEL_VARIANT=$variant (known: stock, patched, alternative, hooked, pre62, debug)" ;;
 esac
 # The variant's patches, in the order they apply, and its config fragments,
 # in the order they are merged.
@@ -45,8 +49,11 @@ patches=()
 varfragments=()
 for d in ${patchdirs[@]+"${patchdirs[@]}"}; do
 	dirpatches=("$d"/*.patch)
-	[ -f "${dirpatches[0]}" ] || die "no patches in ${d#"$top"/}"
-	patches+=("${dirpatches[@]}")
+	if [ -f "${dirpatches[0]}" ]; then
+		patches+=("${dirpatches[@]}")
+	elif [ ! -f "$d/config" ]; then
+		die "no patches and no config fragment in ${d#"$top"/}"
+	fi
 	[ ! -f "$d/config" ] || varfragments+=("$d/config")
 done
 

@@ -19,7 +19,8 @@ unwrapped. With --expected-skips FILE, a skipped test case must be listed
 there with its reason (a kernel without something it needs), or it counts as
 a failure; --kunit-absent REASON says why migentry's KUnit suite cannot run
 (it must then not appear) and counts it as skipped. Run mode
-prints the program's output and exits with its status.
+prints the program's output and exits with its status. "--scan LOG..." only
+scans kernel consoles and prints each report line (scripts/soak.sh).
 """
 
 import argparse
@@ -30,8 +31,20 @@ import sys
 # /init writes 0x31 when it reaches its end.
 GUEST_DONE_EXIT = (0x31 << 1) | 1
 
-# Kernel reports that make a run fail whatever the tests said.
+# Kernel reports that make a run fail whatever the tests said. The first
+# pattern that matches a line names it, so the specific ones come first: a
+# KASAN or KFENCE report starts with "BUG: KASAN: ..." / "BUG: KFENCE: ...",
+# SLUB's own checks with "BUG <cache> (<taint>): ..." (no colon after BUG), a
+# BUG_ON() (page_table_check, VM_BUG_ON, usercopy) with "kernel BUG at".
 BAD_CONSOLE = [
+    (re.compile(r"\bBUG: KASAN:"), "KASAN report"),
+    (re.compile(r"\bBUG: KFENCE:"), "KFENCE report"),
+    (re.compile(r"\bUBSAN:"), "UBSAN report"),
+    (re.compile(r"^BUG \S+ \([^)]*\): "), "SLUB debug report"),
+    (re.compile(r"\bkernel BUG at\b"), "kernel BUG"),
+    (re.compile(r"Kernel memory (exposure|overwrite) attempt detected"), "usercopy report"),
+    (re.compile(r"\bODEBUG:"), "debugobjects report"),
+    (re.compile(r"\blist_(add|del) corruption\b"), "list corruption"),
     (re.compile(r"\bBUG:"), "BUG"),
     (re.compile(r"\bWARNING:"), "WARNING"),
     (re.compile(r"\bOops\b"), "Oops"),
@@ -40,7 +53,7 @@ BAD_CONSOLE = [
     (re.compile(r"possible (circular|recursive) locking"), "lockdep report"),
     (re.compile(r"inconsistent lock state"), "lockdep report"),
     (re.compile(r"suspicious RCU usage"), "lockdep report"),
-    (re.compile(r"\b(UBSAN|KASAN|KFENCE):"), "sanitizer report"),
+    (re.compile(r"\b(KASAN|KFENCE|KMSAN|KCSAN):"), "sanitizer report"),
     (re.compile(r"Call Trace:"), "stack trace"),
 ]
 
@@ -87,6 +100,36 @@ def read_lines(path):
         return None
 
 
+def console_report(line):
+    """What kernel report `line` (timestamp already stripped) is, or None."""
+    for pat, what in BAD_CONSOLE:
+        if pat.search(line):
+            return what
+    return None
+
+
+def scan_consoles(paths):
+    """Print every report line of the console logs at `paths`; return their count.
+
+    A missing log counts as one report. Used by scripts/soak.sh (--scan) to
+    state, over all the boots of a soak, that no console showed any report.
+    """
+    found = 0
+    for path in paths:
+        lines = read_lines(path)
+        if lines is None:
+            print(f"{path}: console log missing")
+            found += 1
+            continue
+        for raw in lines:
+            line = TIMESTAMP.sub("", raw.rstrip("\r"))
+            what = console_report(line)
+            if what:
+                print(f"{path}: {what}: {line.strip()}")
+                found += 1
+    return found
+
+
 def check_console(lines, v, kunit_prefix="migentry"):
     """Scan the kernel console for reports and collect KUnit results.
 
@@ -102,10 +145,9 @@ def check_console(lines, v, kunit_prefix="migentry"):
     current = None
     for raw in lines:
         line = TIMESTAMP.sub("", raw.rstrip("\r"))
-        for pat, what in BAD_CONSOLE:
-            if pat.search(line):
-                v.problem(f"console: {what}: {line.strip()}")
-                break
+        what = console_report(line)
+        if what:
+            v.problem(f"console: {what}: {line.strip()}")
         m = KUNIT_SUBTEST.match(line)
         if m:
             current = m.group(1)
@@ -248,6 +290,12 @@ def check_results(lines, v):
 
 
 def main(argv=None):
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["--scan"]:
+        # --scan CONSOLE_LOG...: only the console check, over several boots;
+        # exit 1 if any log shows a report (or is missing).
+        return 1 if scan_consoles(argv[1:]) else 0
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--console", required=True)
     ap.add_argument("--results", required=True)

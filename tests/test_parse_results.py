@@ -187,6 +187,85 @@ class Failures(unittest.TestCase):
         self.assertIn("console log missing", out)
 
 
+class DebugKernelReports(unittest.TestCase):
+    """Reports of the debug kernel's checkers (KERNEL_VARIANT=debug) fail a run, named."""
+
+    REPORTS = [
+        ("KASAN report",
+         "[   41.000000] ==================================================================\n"
+         "[   41.000001] BUG: KASAN: slab-use-after-free in migentry_roundtrip+0x1a2/0x3c0 [migentry]\n"
+         "[   41.000002] Read of size 8 at addr ffff888004a3c018 by task migentry_fuzz/97\n"),
+        ("KASAN report",
+         "[   41.000001] BUG: KASAN: vmalloc-out-of-bounds in _copy_to_user+0x3e/0x70\n"),
+        ("KFENCE report",
+         "[   52.000000] ==================================================================\n"
+         "[   52.000001] BUG: KFENCE: out-of-bounds read in migentry_read_pte+0x88/0x120 [migentry]\n"
+         "[   52.000002] \n"
+         "[   52.000003] Out-of-bounds read at 0x00000000c0ffee00 (32B right of kfence-#17):\n"),
+        ("KFENCE report",
+         "[   52.000001] BUG: KFENCE: use-after-free write in kfree+0x1c/0x40\n"),
+        ("UBSAN report",
+         "[   60.000000] UBSAN: shift-out-of-bounds in mm/migentry_shim.c:42:17\n"),
+        ("SLUB debug report",
+         "[   61.000000] =============================================================================\n"
+         "[   61.000001] BUG kmalloc-64 (Tainted: G    B      O): Right Redzone overwritten\n"),
+        ("kernel BUG",
+         "[   62.000000] kernel BUG at mm/page_table_check.c:85!\n"),
+        ("usercopy report",
+         "[   63.000000] usercopy: Kernel memory exposure attempt detected from vmalloc (offset 0, size 8192)!\n"),
+        ("debugobjects report",
+         "[   64.000000] ODEBUG: free active (active state 0) object: 00000000deadbeef object type: timer_list\n"),
+        ("list corruption",
+         "[   65.000000] list_del corruption. prev->next should be ffff888003c41c08, but was dead000000000100\n"),
+    ]
+
+    def test_each_report_fails_the_run_under_its_name(self):
+        for what, text in self.REPORTS:
+            with self.subTest(what=what, text=text.splitlines()[-1]):
+                rc, out = run(CONSOLE_CLEAN + text, RESULTS_CLEAN)
+                self.assertEqual(rc, 1)
+                self.assertIn(f"FAIL: console: {what}: ", out)
+                self.assertNotRegex(last_line(out), r" 0 failed")
+
+    def test_each_report_fails_a_vm_run(self):
+        results = "migentry-vm-run: exit 0\nmigentry-guest: done rc=0\n"
+        for what, text in self.REPORTS:
+            with self.subTest(what=what):
+                rc, _ = run("[    0.0] Linux\n" + text, results, mode="run")
+                self.assertEqual(rc, 1)
+
+    def test_boot_messages_of_the_checkers_are_not_reports(self):
+        console = CONSOLE_CLEAN + (
+            "[    0.000000] kasan: KernelAddressSanitizer initialized (generic)\n"
+            "[    0.100000] kfence: initialized - using 2097152 bytes for 255 objects at 0x(ptrval)-0x(ptrval)\n"
+            "[    0.200000] debug_vm_pgtable: [debug_vm_pgtable         ]: Validating architecture page table helpers\n"
+            "[    0.300000] page_table_check: enabled\n"
+            "[    0.400000] Lock dependency validator: Copyright (c) 2006 Red Hat, Inc., Ingo Molnar\n"
+        )
+        rc, out = run(console, RESULTS_CLEAN)
+        self.assertEqual(rc, 0, out)
+
+    def test_scan_names_every_report_over_several_consoles(self):
+        with tempfile.TemporaryDirectory() as d:
+            clean = os.path.join(d, "clean.log")
+            dirty = os.path.join(d, "dirty.log")
+            with open(clean, "w") as f:
+                f.write(CONSOLE_CLEAN)
+            with open(dirty, "w") as f:
+                f.write(CONSOLE_CLEAN + self.REPORTS[0][1] + self.REPORTS[2][1])
+            for paths, want_rc, want in (([clean], 0, []),
+                                         ([clean, dirty], 1, ["KASAN report", "KFENCE report"]),
+                                         ([os.path.join(d, "none.log")], 1, ["console log missing"])):
+                out = io.StringIO()
+                with contextlib.redirect_stdout(out):
+                    rc = parse_results.main(["--scan"] + paths)
+                self.assertEqual(rc, want_rc, out.getvalue())
+                lines = out.getvalue().splitlines()
+                self.assertEqual(len(lines), len(want), out.getvalue())
+                for line, what in zip(lines, want):
+                    self.assertIn(what, line)
+
+
 class AllSkipped(unittest.TestCase):
     def test_all_skip_reports_skips_not_passes(self):
         results = """\
