@@ -11,6 +11,8 @@
 #                   while their inputs are unchanged); ends with "N passed, N failed, N skipped"
 #   make demo       boot the guest and show what the module reports
 #   make vm-run PROG=path [ARGS="..."]   run a static program in the guest
+#   make bench      what the types cost, measured in QEMU (TCG: only ratios mean
+#                   anything); writes build/bench/results.md and charts; not a test
 #   make race       the clear_refs/migration race on the stock and patched kernels
 #   make check-upstream   the kernel's own mm selftests in the guest, migentry loaded
 #   make kernel KERNEL_VARIANT=patched   build the kernel with patches/ applied
@@ -97,6 +99,10 @@ check-upstream: deps
 	@$(S)/kernel.sh > /dev/null
 	@$(S)/build-module.sh > /dev/null
 	@MIGENTRY_UPSTREAM=run $(S)/upstream-mm.sh
+
+.PHONY: bench
+bench: deps
+	@$(S)/bench.sh
 
 race: deps
 	@$(S)/kernel.sh > /dev/null
