@@ -20,6 +20,9 @@
 #                   cached Debian 13 root with Debian's compilers (root needed)
 #   make check-distro   boot Debian's kernel, run the installed kselftest collection
 #   make rustdoc    the crate's documentation, HTML under build/doc
+#   make soak       the debug kernel (KASAN, KFENCE...): migentry's suite, the
+#                   fuzzer, the stress and 100 load/unload cycles on it (long;
+#                   not part of make check)
 #
 # Set KDIR=<your Rust-enabled, built 7.3 tree> to use your own kernel; no
 # kernel is fetched or built then. The cache lives in $(MIGENTRY_CACHE)
@@ -115,6 +118,13 @@ real-path: deps
 	@KERNEL_VARIANT=pre62 $(S)/kernel.sh > /dev/null
 	@KERNEL_VARIANT=hooked $(S)/kernel.sh > /dev/null
 	@$(S)/realpath.sh
+
+# The debug kernel variant (patches/debug/config) is a full rebuild, and the
+# soak runs for about 35 minutes under TCG (README, "Soak on a debug kernel").
+# Its length: SOAK_CYCLES, SOAK_FUZZ_ITERS, SOAK_STRESS_SECONDS (scripts/soak.sh).
+.PHONY: soak
+soak: deps
+	@$(S)/soak.sh
 
 vm-run: deps
 	@test -n "$(PROG)" || { echo "usage: make vm-run PROG=path [ARGS=...]"; exit 2; }
