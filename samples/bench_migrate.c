@@ -54,6 +54,8 @@
 
 #include <uapi/migentry.h>
 
+#include "bench_lib.h"
+
 enum state { HOOK_ON, HOOK_OFF, ABSENT };
 static const char *const state_name[] = { "on", "off", "absent" };
 
@@ -61,14 +63,6 @@ static long move_pages(unsigned long count, void **pages, const int *nodes, int 
 		       int flags)
 {
 	return syscall(__NR_move_pages, 0, count, pages, nodes, status, flags);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* delete_module, retried while a reference is transient (EAGAIN/EBUSY). */
@@ -156,34 +150,11 @@ static uint64_t measure(void **pages, unsigned int n, int *nodes, int *status, u
 	return t1 > t0 ? t1 - t0 : 1;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* The median of t[0..n) (n > 0); sorts t. */
 static double median(uint64_t *t, unsigned int n)
 {
 	qsort(t, n, sizeof(*t), cmp_u64);
 	return n % 2 ? (double)t[n / 2] : ((double)t[n / 2 - 1] + (double)t[n / 2]) / 2;
-}
-
-/* Runs the caller on `cpu` only (none if cpu < 0); 0 or -1. */
-static int pin(int cpu)
-{
-	cpu_set_t set;
-
-	if (cpu < 0)
-		return 0;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set)) {
-		fprintf(stderr, "%s: CPU %d: %s\n", "bench_migrate", cpu, strerror(errno));
-		return -1;
-	}
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -220,7 +191,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_migrate [--mode reload|plain] [--pages P] [--rounds R] [--blocks K] [--moves M] [--cpu N] [--ko PATH]\n");
 		return 2;
 	}
-	if (pin(cpu))
+	if (pin("bench_migrate", cpu))
 		return 1;
 	reload = !strcmp(mode, "reload");
 	if (moves & 1)

@@ -65,6 +65,8 @@
 
 #include <uapi/migentry.h>
 
+#include "bench_lib.h"
+
 #define MAX_SIZES 16
 /* Calls are timed in batches of this many pages (at least one call). */
 #define BATCH_PAGES 256UL
@@ -77,14 +79,6 @@ static const char *const op_name[NR_OPS] = { "roundtrip", "mprotect", "evaluate"
 static int dev;
 static struct migentry_record *records;
 static size_t pg;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int range_ioctl(unsigned long cmd, char *addr, unsigned long npages)
 {
@@ -181,13 +175,6 @@ static uint64_t baseline(int info, unsigned long iters)
 	return t1 > t0 ? t1 - t0 : 1;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * Prints one measurement: `nb` batches of `calls` calls on `size` pages
  * (0: a baseline), their times in t[] (sorted here). The per-call and
@@ -228,22 +215,6 @@ static char *make_range(unsigned long npages)
 	return p;
 }
 
-/* Runs the caller on `cpu` only (none if cpu < 0); 0 or -1. */
-static int pin(int cpu)
-{
-	cpu_set_t set;
-
-	if (cpu < 0)
-		return 0;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set)) {
-		fprintf(stderr, "%s: CPU %d: %s\n", "bench_roundtrip", cpu, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	unsigned long sizes[MAX_SIZES] = { 1, 16, 256, 4096, 65536 }, min_pages = 65536;
@@ -277,7 +248,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_roundtrip [--rounds R] [--sizes 1,16,...] [--min-pages N] [--cpu N]\n");
 		return 2;
 	}
-	if (pin(cpu))
+	if (pin("bench_roundtrip", cpu))
 		return 1;
 	for (s = 0; s < nsizes; s++) {
 		if (!sizes[s] || sizes[s] > MIGENTRY_MAX_PAGES) {
