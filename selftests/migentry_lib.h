@@ -19,7 +19,9 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
 
 #include <uapi/migentry.h>
 
@@ -397,6 +399,38 @@ out:
 	free(after);
 	free(recs);
 	return why;
+}
+
+/*
+ * A non-blocking userfaultfd with the UFFDIO_API handshake done for
+ * features; -1 (errno set) if either step fails.
+ */
+static inline int me_uffd_open(__u64 features)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = features };
+	int uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	int err;
+
+	if (uffd < 0)
+		return -1;
+	if (ioctl(uffd, UFFDIO_API, &api)) {
+		err = errno;
+		close(uffd);
+		errno = err;
+		return -1;
+	}
+	return uffd;
+}
+
+/* UFFDIO_REGISTER [p, p + len) on uffd in mode (UFFDIO_REGISTER_MODE_*). */
+static inline int me_uffd_register(int uffd, void *p, size_t len, __u64 mode)
+{
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)p, .len = len },
+		.mode = mode,
+	};
+
+	return ioctl(uffd, UFFDIO_REGISTER, &reg);
 }
 
 #endif /* MIGENTRY_LIB_H */

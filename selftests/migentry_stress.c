@@ -658,16 +658,6 @@ static void *rt_thread(void *arg)
 	return NULL;
 }
 
-static int uffd_register_wp(int uffd, void *p, size_t len)
-{
-	struct uffdio_register reg = {
-		.range = { .start = (uintptr_t)p, .len = len },
-		.mode = UFFDIO_REGISTER_MODE_WP,
-	};
-
-	return ioctl(uffd, UFFDIO_REGISTER, &reg);
-}
-
 /*
  * Resolves write-protect faults by un-protecting the page. Only the owners
  * write, and an owner holds the page's lock while it is blocked in the
@@ -770,7 +760,8 @@ static void *layout_thread(void *arg)
 				/* The region's flags, so that the new VMA merges back into it. */
 				if (madvise(addr, len, MADV_NOHUGEPAGE))
 					fail(s, "MADV_NOHUGEPAGE: %s", strerror(errno));
-				if (s->uffd_variant && uffd_register_wp(s->uffd, addr, len))
+				if (s->uffd_variant &&
+				    me_uffd_register(s->uffd, addr, len, UFFDIO_REGISTER_MODE_WP))
 					fail(s, "UFFDIO_REGISTER pages %u+%u: %s", i0, m,
 					     strerror(errno));
 			}
@@ -1115,7 +1106,8 @@ FIXTURE_SETUP(stress)
 		ASSERT_LE(0, s->uffd) TH_LOG("userfaultfd: %s", strerror(errno));
 		ASSERT_EQ(0, ioctl(s->uffd, UFFDIO_API, &api)) TH_LOG("UFFDIO_API: %s",
 								      strerror(errno));
-		ASSERT_EQ(0, uffd_register_wp(s->uffd, s->p, NPAGES * s->pg))
+		ASSERT_EQ(0, me_uffd_register(s->uffd, s->p, NPAGES * s->pg,
+					      UFFDIO_REGISTER_MODE_WP))
 			TH_LOG("UFFDIO_REGISTER: %s", strerror(errno));
 	}
 	for (i = 0; i < NPAGES; i++)

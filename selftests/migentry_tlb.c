@@ -153,30 +153,6 @@ static long thread_minflt(int tid)
 	return (long)minflt;
 }
 
-static int uffd_open_wp(void)
-{
-	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP };
-	int uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-
-	if (uffd < 0)
-		return -1;
-	if (ioctl(uffd, UFFDIO_API, &api)) {
-		close(uffd);
-		return -1;
-	}
-	return uffd;
-}
-
-static int uffd_register_wp(int uffd, void *p, size_t len)
-{
-	struct uffdio_register reg = {
-		.range = { .start = (uintptr_t)p, .len = len },
-		.mode = UFFDIO_REGISTER_MODE_WP,
-	};
-
-	return ioctl(uffd, UFFDIO_REGISTER, &reg);
-}
-
 /* Drop uffd write-protection from [p, p + len) and wake whoever faulted on it. */
 static int uffd_unprotect(int uffd, void *p, size_t len)
 {
@@ -442,9 +418,9 @@ TEST_F(tlb, uffd_wp_roundtrip_stops_running_writer)
 
 	if (!(self->features & MIGENTRY_FEAT_UFFD_WP))
 		SKIP(return, "the kernel has no uffd write-protect (MIGENTRY_FEAT_UFFD_WP)");
-	self->uffd = uffd_open_wp();
+	self->uffd = me_uffd_open(UFFD_FEATURE_PAGEFAULT_FLAG_WP);
 	ASSERT_LE(0, self->uffd) TH_LOG("userfaultfd: %s", strerror(errno));
-	ASSERT_EQ(0, uffd_register_wp(self->uffd, self->p, me_page()));
+	ASSERT_EQ(0, me_uffd_register(self->uffd, self->p, me_page(), UFFDIO_REGISTER_MODE_WP));
 	start_writer(_metadata, self);
 	expect_writable_pte(_metadata, self);
 

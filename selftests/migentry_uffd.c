@@ -14,30 +14,6 @@
 
 #define NPAGES 4
 
-static int uffd_open(__u64 features)
-{
-	struct uffdio_api api = { .api = UFFD_API, .features = features };
-	int uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-
-	if (uffd < 0)
-		return -1;
-	if (ioctl(uffd, UFFDIO_API, &api)) {
-		close(uffd);
-		return -1;
-	}
-	return uffd;
-}
-
-static int uffd_register(int uffd, void *p, size_t len, __u64 mode)
-{
-	struct uffdio_register reg = {
-		.range = { .start = (uintptr_t)p, .len = len },
-		.mode = mode,
-	};
-
-	return ioctl(uffd, UFFDIO_REGISTER, &reg);
-}
-
 static int uffd_wp(int uffd, void *p, size_t len, bool protect)
 {
 	struct uffdio_writeprotect wp = {
@@ -105,9 +81,9 @@ FIXTURE_SETUP(uffd)
 	self->p = me_map(variant->type, self->len, &self->fd);
 	ASSERT_NE(MAP_FAILED, self->p);
 	me_fill(self->p, self->len, 11);
-	self->uffd = uffd_open(UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_WP_HUGETLBFS_SHMEM);
+	self->uffd = me_uffd_open(UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_WP_HUGETLBFS_SHMEM);
 	ASSERT_LE(0, self->uffd) TH_LOG("userfaultfd: %s", strerror(errno));
-	ASSERT_EQ(0, uffd_register(self->uffd, self->p, self->len, UFFDIO_REGISTER_MODE_WP));
+	ASSERT_EQ(0, me_uffd_register(self->uffd, self->p, self->len, UFFDIO_REGISTER_MODE_WP));
 	/* Pages 0 and 2 write-protected, 1 and 3 not. */
 	ASSERT_EQ(0, uffd_wp(self->uffd, self->p, pg, true));
 	ASSERT_EQ(0, uffd_wp(self->uffd, self->p + 2 * pg, pg, true));
@@ -305,9 +281,9 @@ TEST(rwp_survives_roundtrip)
 	p = me_map(ME_PRIVATE_ANON, pg, &fd);
 	ASSERT_NE(MAP_FAILED, p);
 	p[0] = 'r';
-	uffd = uffd_open(UFFD_FEATURE_RWP);
+	uffd = me_uffd_open(UFFD_FEATURE_RWP);
 	ASSERT_LE(0, uffd) TH_LOG("userfaultfd with UFFD_FEATURE_RWP: %s", strerror(errno));
-	ASSERT_EQ(0, uffd_register(uffd, p, pg, UFFDIO_REGISTER_MODE_RWP));
+	ASSERT_EQ(0, me_uffd_register(uffd, p, pg, UFFDIO_REGISTER_MODE_RWP));
 	rw.range.start = (uintptr_t)p;
 	ASSERT_EQ(0, ioctl(uffd, UFFDIO_RWPROTECT, &rw));
 
