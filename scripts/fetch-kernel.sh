@@ -48,16 +48,7 @@ fi
 
 command -v apt-get > /dev/null || die "apt-get is needed to fetch linux-source-$KERNEL_SERIES (or pass LINUX_SOURCE=)"
 
-uri=
-for f in /etc/apt/sources.list.d/*.sources; do
-	[ -f "$f" ] || continue
-	uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$f")
-	[ -n "$uri" ] && break
-done
-if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
-	uri=$(awk '$1 == "deb" && $2 !~ /security/ { print $2; exit }' /etc/apt/sources.list)
-fi
-[ -n "$uri" ] || die "no Debian archive URI found in the apt sources of this machine"
+uri=$(debian_uri)
 
 st=$(mktemp -d)
 trap 'rm -rf "$st"' EXIT

@@ -192,6 +192,14 @@ hook_line() {
 		"$(field "$hl" '.*kept C.s PTE \([0-9]*\) times.*')"
 }
 
+# built PART: whether build/selftests/migentry_PART exists;
+# if not, PART fails.
+built() {
+	[ -x "$st/migentry_$1" ] && return 0
+	verdict "$1" "not run" "build/selftests/migentry_$1 was not built"
+	return 1
+}
+
 part_suite() {
 	local last why=()
 	boot suite "$suite_timeout" check
@@ -213,14 +221,7 @@ part_suite() {
 
 part_fuzz() {
 	local why=()
-	if [ ! -x "$st/migentry_fuzz" ]; then
-		if [ -f "$top/selftests/migentry_fuzz.c" ]; then
-			verdict fuzz "not run" "build/selftests/migentry_fuzz was not built"
-		else
-			verdict fuzz "not run: no selftests/migentry_fuzz.c in this tree"
-		fi
-		return 0
-	fi
+	built fuzz || return 0
 	boot fuzz $((fuzz_secs + 1200)) run "$gscript" fuzz-rounds.sh "$fuzz_iters" "$fuzz_round" \
 		"$fuzz_secs" "${seed:-1}"
 	# Sums over the rounds of "# fuzz: I iterations, N fuzzed ioctls, ..." and
@@ -253,14 +254,7 @@ part_fuzz() {
 
 part_stress() {
 	local why=() env=(MIGENTRY_STRESS_SECONDS="$stress_secs")
-	if [ ! -x "$st/migentry_stress" ]; then
-		if [ -f "$top/selftests/migentry_stress.c" ]; then
-			verdict stress "not run" "build/selftests/migentry_stress was not built"
-		else
-			verdict stress "not run: no selftests/migentry_stress.c in this tree"
-		fi
-		return 0
-	fi
+	built stress || return 0
 	[ -z "$seed" ] || env+=(MIGENTRY_STRESS_SEED="$seed")
 	boot stress $((3 * stress_secs + 1200)) run "$gscript" env "${env[@]}" migentry_stress
 	local log=$out/stress.log prc
