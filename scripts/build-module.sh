@@ -44,17 +44,8 @@ if [ "$mdir" != "$top" ]; then
 		tar -C "$mdir" -xpf -
 fi
 log=$top/build/module${KERNEL_VARIANT:+-$KERNEL_VARIANT}.log
-if grep -qx 'CONFIG_CC_IS_CLANG=y' "$kdir/.config"; then
-	cc_args=(LLVM=1)
-	nm=llvm-nm
-else
-	cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\).*/\1/p' "$kdir/.config")
-	command -v "$cc" > /dev/null ||
-		die "$kdir was built with GCC '$cc' (CONFIG_CC_VERSION_TEXT), which is not on PATH"
-	cc_args=("CC=$cc")
-	nm=nm
-fi
-args=(-C "$kdir" M="$mdir" "${cc_args[@]}" "RUSTC=$RUSTC" "BINDGEN=$BINDGEN" "CLIPPY_DRIVER=$CLIPPY_DRIVER")
+tree_compilers "$kdir"
+args=(-C "$kdir" M="$mdir" "${tree_cc_args[@]}" "RUSTC=$RUSTC" "BINDGEN=$BINDGEN" "CLIPPY_DRIVER=$CLIPPY_DRIVER")
 [ "$strict" = 1 ] && args+=(CLIPPY=1)
 # Rebuild the Rust object every time in strict mode so that its warnings are seen.
 [ "$strict" = 1 ] && rm -f "$mdir"/rust/migentry_main.o
@@ -71,14 +62,14 @@ check_symbols() {
 	while read -r sym; do
 		users=
 		for obj in $(cat "$mdir/migentry.mod" 2> /dev/null); do
-			"$nm" -u "$mdir/$obj" 2> /dev/null | awk '{print $2}' | grep -qxF "$sym" &&
+			"$tree_nm" -u "$mdir/$obj" 2> /dev/null | awk '{print $2}' | grep -qxF "$sym" &&
 				users+=" ${obj#./}"
 		done
 		printf 'migentry: error: symbol %s, used by%s, is not exported by %s (not in its Module.symvers)\n' \
 			"$sym" "${users:- migentry.o}" "$kdir" >&2
 		bad=1
 	done < <(LC_ALL=C comm -23 \
-		<("$nm" -u "$mdir/migentry.o" | awk '$2 != "__this_module" {print $2}' | LC_ALL=C sort -u) \
+		<("$tree_nm" -u "$mdir/migentry.o" | awk '$2 != "__this_module" {print $2}' | LC_ALL=C sort -u) \
 		<(awk '{print $2}' "$kdir/Module.symvers" | LC_ALL=C sort -u))
 	[ "$bad" = 0 ] || die "the module needs kernel symbols this kernel does not export (see above):" \
 		"a kernel inline helper or macro it calls reads them; use an exported equivalent"

@@ -29,6 +29,23 @@ module_dir() {
 	fi
 }
 
+# tree_compilers KDIR: the compilers KDIR was built with, as make arguments in
+# tree_cc_args (LLVM=1 for a clang-built tree, CC=<its GCC> otherwise) and the
+# matching nm in tree_nm. Kbuild wants a module built with the tree's own.
+tree_compilers() {
+	local cc
+	if grep -qx 'CONFIG_CC_IS_CLANG=y' "$1/.config"; then
+		tree_cc_args=(LLVM=1)
+		tree_nm=llvm-nm
+	else
+		cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\).*/\1/p' "$1/.config")
+		command -v "$cc" > /dev/null ||
+			die "$1 was built with GCC '$cc' (CONFIG_CC_VERSION_TEXT), which is not on PATH"
+		tree_cc_args=("CC=$cc")
+		tree_nm=nm
+	fi
+}
+
 die() {
 	printf 'migentry: error: %s\n' "$*" >&2
 	exit 1

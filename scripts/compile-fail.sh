@@ -19,6 +19,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/common.sh"
 
 kdir=$("$top/scripts/kdir.sh")
+tree_compilers "$kdir"
+# The cases run in child shells, which do not inherit arrays.
+tree_cc=${tree_cc_args[*]}
 work=$top/build/compile-fail
 cases=$top/tests/compile-fail
 
@@ -52,7 +55,9 @@ build_case() { # case-file name
 		tar -C "$dir" -xf -
 	cp "$1" "$dir/rust/compile_case.rs"
 	printf '\n#[allow(dead_code, unused_imports)]\nmod compile_case;\n' >> "$dir/rust/migentry_main.rs"
-	make -C "$kdir" M="$dir" LLVM=1 "RUSTC=$RUSTC" "BINDGEN=$BINDGEN" \
+	local cc_args
+	read -ra cc_args <<< "$tree_cc"
+	make -C "$kdir" M="$dir" "${cc_args[@]}" "RUSTC=$RUSTC" "BINDGEN=$BINDGEN" \
 		rust/migentry_main.o > "$dir/build.log" 2>&1
 }
 
@@ -84,7 +89,7 @@ run_case() { # fail-file
 	fi > "$work/$name.verdict"
 }
 export -f run_case build_case
-export top kdir work cases RUSTC BINDGEN
+export top kdir tree_cc work cases RUSTC BINDGEN
 
 printf '%s\0' "$cases"/*.fail.rs | xargs -0 -n 1 -P "${JOBS:-$(nproc)}" bash -c 'run_case "$1"' _
 cat "$work"/*.verdict > "$work/verdicts.txt"
