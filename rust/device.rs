@@ -25,7 +25,9 @@ use crate::{
     mm::{
         self,
         Invalidation,
+        MmapReadGuard,
         MmapWriteGuard,
+        ReadLocked,
         VmaFacts,
         VmaView, //
     },
@@ -54,12 +56,23 @@ fn read_words<const N: usize>(arg: usize) -> Result<[u64; N]> {
         .read::<[u64; N]>()
 }
 
-/// Writes `N` words back to the ioctl argument at `arg`.
-fn write_words<const N: usize>(arg: usize, w: &[u64; N]) -> Result {
-    UserSlice::new(UserPtr::from_addr(arg), N * size_of::<u64>())
-        .writer()
-        .write(w)
+/// Writes `w` to the caller's memory at `addr`.
+fn write_at<const N: usize>(addr: UserPtr, w: &[u64; N]) -> Result {
+    UserSlice::new(addr, N * size_of::<u64>()).writer().write(w)
 }
+
+/// Writes a whole argument struct (INFO, STATS) back to `arg`, from which `read` was read.
+///
+/// The struct is first written with the words it was read with, which changes nothing; a
+/// struct that is not entirely writable (a read-only page under part of it) fails with
+/// `EFAULT` then, with its contents as they were. Only after that are the results written.
+fn write_back<const N: usize>(arg: usize, read: &[u64; N], out: &[u64; N]) -> Result {
+    write_at(UserPtr::from_addr(arg), read)?;
+    write_at(UserPtr::from_addr(arg), out)
+}
+
+/// Records encoded and copied to the caller per chunk of this many, after the walk.
+const CHUNK_RECORDS: usize = 32;
 
 /// A checked `struct migentry_range`: the range is page-aligned, non-empty, does not overflow,
 /// has at most `MIGENTRY_MAX_PAGES` pages, and the record array can hold one record per page.
@@ -67,6 +80,8 @@ struct RangeReq {
     arg: uapi::Range,
     addr: usize,
     pages: usize,
+    /// The words of up to [`CHUNK_RECORDS`] records, on their way to the caller.
+    chunk: KVec<u64>,
 }
 
 impl RangeReq {
@@ -89,10 +104,12 @@ impl RangeReq {
         if a.nr_records < pages as u64 {
             return Err(ENOSPC);
         }
+        let chunk = KVec::with_capacity(CHUNK_RECORDS * uapi::RECORD_WORDS, GFP_KERNEL_ACCOUNT)?;
         Ok(Self {
             arg: a,
             addr,
             pages,
+            chunk,
         })
     }
 
@@ -100,11 +117,51 @@ impl RangeReq {
         self.pages * PAGE_SIZE
     }
 
-    /// Runs `per_vma` on the VMA of the range with the caller's mmap lock held for writing.
-    /// Returns the VMA's facts as they were under the lock.
-    fn with_vma<F>(&mut self, per_vma: F) -> Result<VmaFacts>
+    /// The caller's `nr_done` and `vma_flags`, the struct's output words.
+    fn out_ptr(arg: usize) -> UserPtr {
+        UserPtr::from_addr(arg).wrapping_byte_add(uapi::RANGE_OUT_OFFSET)
+    }
+
+    /// Proves, before any page is looked at, that everything the call will write is writable:
+    /// the struct's output words and every page of the part of the record array the records
+    /// will fill. Each is written with the value just read from it, so nothing changes, also
+    /// when this fails (`EFAULT`) half-way.
+    ///
+    /// What can still fail afterwards is the caller's own doing: its buffers unmapped or
+    /// protected by another thread (or by this very round trip) before the records are copied.
+    fn claim_outputs(&self, arg: usize) -> Result {
+        write_at(Self::out_ptr(arg), &[self.arg.nr_done, self.arg.vma_flags])?;
+        let base = usize::try_from(self.arg.records).map_err(|_| EFAULT)?;
+        let bytes = self.pages * uapi::RECORD_WORDS * size_of::<u64>();
+        let end = base.checked_add(bytes).ok_or(EFAULT)?;
+        let mut at = base;
+        while at < end {
+            let ptr = UserPtr::from_addr(at);
+            let byte = UserSlice::new(ptr, 1).reader().read::<u8>()?;
+            UserSlice::new(ptr, 1).writer().write(&byte)?;
+            at = (at & !(PAGE_SIZE - 1)).saturating_add(PAGE_SIZE);
+        }
+        Ok(())
+    }
+
+    /// Runs `per_vma` on the VMA of the range with the caller's mmap lock held for reading.
+    fn with_read_vma<T, F>(&mut self, per_vma: F) -> Result<(VmaFacts, T)>
     where
-        F: FnOnce(&VmaView<'_>) -> Result,
+        F: FnOnce(&VmaView<'_, ReadLocked>) -> Result<T>,
+    {
+        let task = kernel::current!();
+        let mm = task.mm().ok_or(EFAULT)?;
+        let guard = MmapReadGuard::lock(mm);
+        let vma = guard.vma(self.addr).ok_or(EFAULT)?;
+        let facts = *vma.facts();
+        self.arg.vma_flags = ops::vma_flags(&facts);
+        Ok((facts, per_vma(&vma)?))
+    }
+
+    /// Runs `per_vma` on the VMA of the range with the caller's mmap lock held for writing.
+    fn with_write_vma<T, F>(&mut self, per_vma: F) -> Result<(VmaFacts, T)>
+    where
+        F: FnOnce(&VmaView<'_>) -> Result<T>,
     {
         let task = kernel::current!();
         let mm = task.mm().ok_or(EFAULT)?;
@@ -112,50 +169,65 @@ impl RangeReq {
         let vma = guard.vma(self.addr).ok_or(EFAULT)?;
         let facts = *vma.facts();
         self.arg.vma_flags = ops::vma_flags(&facts);
-        per_vma(&vma)?;
-        Ok(facts)
+        Ok((facts, per_vma(&vma)?))
     }
 
-    /// Copies `records` to the caller's array and `nr_done` back into the argument; nothing is
-    /// copied when this is not reached.
+    /// Copies `records` to the caller's array, [`CHUNK_RECORDS`] at a time, then `nr_done` and
+    /// `vma_flags` into the argument; runs after every lock is dropped. Nothing is written to
+    /// the caller when this is not reached.
     fn finish(mut self, arg: usize, records: impl Iterator<Item = uapi::Record>) -> Result<isize> {
-        let mut words = KVVec::with_capacity(self.pages * uapi::RECORD_WORDS, GFP_KERNEL)?;
-        let mut n = 0u64;
-        for r in records {
-            let mut w = [0u64; uapi::RECORD_WORDS];
-            r.encode(&mut w);
-            words.extend_from_slice(&w, GFP_KERNEL)?;
-            n += 1;
-        }
         // CAST: `u64` and `usize` are the same size on x86-64.
-        let ptr = UserPtr::from_addr(self.arg.records as usize);
-        let bytes = AsBytes::as_bytes(words.as_slice());
-        UserSlice::new(ptr, bytes.len())
-            .writer()
-            .write_slice(bytes)?;
+        let mut ptr = UserPtr::from_addr(self.arg.records as usize);
+        let mut records = records.peekable();
+        let mut n = 0u64;
+        while records.peek().is_some() {
+            self.chunk.clear();
+            for r in records.by_ref().take(CHUNK_RECORDS) {
+                let mut w = [0u64; uapi::RECORD_WORDS];
+                r.encode(&mut w);
+                // Within the capacity reserved in `read`: no allocation.
+                self.chunk.extend_from_slice(&w, GFP_KERNEL_ACCOUNT)?;
+                n += 1;
+            }
+            let bytes = AsBytes::as_bytes(self.chunk.as_slice());
+            UserSlice::new(ptr, bytes.len())
+                .writer()
+                .write_slice(bytes)?;
+            ptr = ptr.wrapping_byte_add(bytes.len());
+        }
         self.arg.nr_done = n;
-        write_words(arg, &self.arg.encode())?;
+        write_at(Self::out_ptr(arg), &[n, self.arg.vma_flags])?;
         Ok(0)
     }
 }
 
 impl Migentry {
+    /// READ_PTE, under the mmap read lock: faults of the process go on meanwhile, and the walk
+    /// allocates no page table.
     fn read_pte(arg: usize) -> Result<isize> {
         let mut req = RangeReq::read(arg, 0)?;
         let admin = mm::pfns_visible();
-        let mut records = KVVec::with_capacity(req.pages, GFP_KERNEL)?;
+        let mut entries = KVVec::with_capacity(req.pages, GFP_KERNEL_ACCOUNT)?;
+        req.claim_outputs(arg)?;
         let (addr, len) = (req.addr, req.len());
-        req.with_vma(|vma| {
+        req.with_read_vma(|vma| {
             vma.walk_ptes(addr, len, |slot| {
-                records
-                    .push_within_capacity(ops::read(slot, admin))
-                    .map_err(|_| ENOSPC)
+                entries.push_within_capacity(slot.get()).map_err(|_| ENOSPC)
             })
         })?;
-        req.finish(arg, records.into_iter())
+        let records = entries
+            .iter()
+            .enumerate()
+            .map(|(i, pte)| ops::read(addr + i * PAGE_SIZE, pte, admin));
+        req.finish(arg, records)
     }
 
     /// ROUNDTRIP (`install`) or EVALUATE.
+    ///
+    /// EVALUATE only reads: it runs under the mmap read lock, with read-only PTE slots.
+    /// ROUNDTRIP changes PTEs and the restore needs the VMA as it is: it runs under the mmap and
+    /// VMA write locks. Both walk without allocating page tables, so a round trip over a hole
+    /// reports none and changes nothing there.
     ///
     /// A round trip that takes rights away from a page needs the TLB (and secondary MMUs)
     /// flushed before it is complete. Where the kernel lets the module flush, the whole walk runs
@@ -173,36 +245,49 @@ impl Migentry {
             wrprotect: flags & u64::from(uapi::MIGENTRY_RT_WRPROTECT) != 0,
             uffd_wp: flags & u64::from(uapi::MIGENTRY_RT_UFFD_WP) != 0,
         };
-        let mut outcomes = KVVec::with_capacity(req.pages, GFP_KERNEL)?;
+        let mut outcomes = KVVec::with_capacity(req.pages, GFP_KERNEL_ACCOUNT)?;
+        req.claim_outputs(arg)?;
         let (addr, len) = (req.addr, req.len());
-        let facts = req.with_vma(|vma| {
-            let facts = *vma.facts();
+        let check_inject = |facts: &VmaFacts| {
             if inject.uffd_wp && !facts.flags().uffd_wp {
                 return Err(EINVAL);
             }
-            let mut walk = |mode| {
-                outcomes.clear();
+            Ok(())
+        };
+        let (facts, ()) = if install {
+            req.with_write_vma(|vma| {
+                let facts = *vma.facts();
+                check_inject(&facts)?;
+                let mut walk = |mode| {
+                    outcomes.clear();
+                    vma.walk_ptes(addr, len, |slot| {
+                        let o = ops::round_trip(slot, &facts, inject, mode)?;
+                        outcomes.push_within_capacity(o).map_err(|_| ENOSPC)
+                    })
+                };
+                if Invalidation::available() {
+                    let _flush = Invalidation::start(vma, addr, len)?;
+                    return walk(ops::Mode::Install { flush: true });
+                }
+                walk(ops::Mode::Check)?;
+                walk(ops::Mode::Install { flush: false })
+            })?
+        } else {
+            req.with_read_vma(|vma| {
+                let facts = *vma.facts();
+                check_inject(&facts)?;
                 vma.walk_ptes(addr, len, |slot| {
-                    let o = ops::migrate(slot, &facts, inject, mode)?;
+                    let o = ops::evaluate(slot, &facts, inject)?;
                     outcomes.push_within_capacity(o).map_err(|_| ENOSPC)
                 })
-            };
-            if !install {
-                return walk(ops::Mode::Evaluate);
-            }
-            if Invalidation::available() {
-                let _flush = Invalidation::start(vma, addr, len)?;
-                return walk(ops::Mode::RoundTrip { flush: true });
-            }
-            walk(ops::Mode::Check)?;
-            walk(ops::Mode::RoundTrip { flush: false })
-        })?;
+            })?
+        };
         let admin = mm::pfns_visible();
         req.finish(arg, outcomes.iter().map(|o| ops::record(o, &facts, admin)))
     }
 
     fn stats(arg: usize) -> Result<isize> {
-        read_words::<{ uapi::STATS_WORDS }>(arg)?;
+        let read = read_words::<{ uapi::STATS_WORDS }>(arg)?;
         let s = restore::hook::stats();
         let k = mm::hook::kernel_counts().unwrap_or_default();
         let flags = [
@@ -220,12 +305,12 @@ impl Migentry {
             other: [s.unexpected, s.c_write_uffd, s.left_to_c],
             kernel: [k.called, k.rejected, k.unseen],
         };
-        write_words(arg, &out.encode())?;
+        write_back(arg, &read, &out.encode())?;
         Ok(0)
     }
 
     fn info(arg: usize) -> Result<isize> {
-        read_words::<{ uapi::INFO_WORDS }>(arg)?;
+        let read = read_words::<{ uapi::INFO_WORDS }>(arg)?;
         let f = mm::features();
         let features = [
             (f.uffd_wp, uapi::MIGENTRY_FEAT_UFFD_WP),
@@ -246,7 +331,7 @@ impl Migentry {
             features,
             nr_online_nodes: mm::nr_online_nodes(),
         };
-        write_words(arg, &info.encode())?;
+        write_back(arg, &read, &info.encode())?;
         Ok(0)
     }
 }

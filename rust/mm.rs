@@ -7,8 +7,9 @@
 //! C glue live in the private `ffi` module). Above it, the restore, the C references and the
 //! device see plain Rust types only. The shape follows the kernel crate's `mm.rs` and
 //! `mm/virt.rs`: one family of types per C struct, and the lock that is held is part of the type
-//! (a [`VmaView`] borrows the [`MmapWriteGuard`], a [`PteSlot`] lives inside the walk that holds
-//! its page-table lock).
+//! (a [`VmaView`] borrows the [`MmapWriteGuard`] or [`MmapReadGuard`] and says which it is, a
+//! [`PteSlot`] lives inside the walk that holds its page-table lock, and only a slot of a walk
+//! under the write lock can change its entry).
 //!
 //! | C                                   | here                                                  |
 //! |-------------------------------------|-------------------------------------------------------|
@@ -17,12 +18,11 @@
 //! | `softleaf_t`, migration entries     | [`SoftLeaf`], [`MigrationEntry<A>`], [`AnyMigrationEntry`] |
 //! | `remove_migration_pte()`'s PTE      | [`Restoring<A>`] and its [`WriteGrant`]               |
 //! | `vm_area_struct`                    | [`VmaFacts`] (values), [`VmaView`] (locked)           |
-//! | `mmap_write_lock()`                 | [`MmapWriteGuard`]                                    |
-//! | `pte_t *` under its PTL             | [`PteSlot`]                                           |
+//! | `mmap_write_lock()`, `mmap_read_lock()` | [`MmapWriteGuard`], [`MmapReadGuard`]             |
+//! | `pte_t *` under its PTL             | [`PteSlot<L>`], `L` ∈ {[`WriteLocked`], [`ReadLocked`]} |
 //! | `struct folio` / destination `struct page` | [`MappedFolio`], [`DestPage`]                  |
 //! | `flush_tlb_mm_range()` + mmu_notifier | [`Invalidation`]                                    |
 //!
-//! [`MappedFolio`]: folio::MappedFolio
 
 use core::sync::atomic::{
     AtomicBool,
@@ -46,7 +46,8 @@ mod vma;
 
 pub(crate) use folio::{
     DestPage,
-    FolioFacts, //
+    FolioFacts,
+    MappedFolio, //
 };
 pub(crate) use grant::{
     NoGrant,
@@ -80,10 +81,17 @@ pub(crate) use softleaf::{
     Write, //
 };
 pub(crate) use tlb::Invalidation;
+// `WriteLocked` is the default lock level of views and slots: the crate names it only in its
+// compile-fail cases.
+#[allow(unused_imports)]
 pub(crate) use vma::{
+    LockLevel,
+    MmapReadGuard,
     MmapWriteGuard,
+    ReadLocked,
     VmaFacts,
-    VmaView, //
+    VmaView,
+    WriteLocked, //
 };
 // Only the KUnit suite names these: the crate passes them along without naming them.
 #[cfg(CONFIG_KUNIT)]

@@ -2,9 +2,12 @@
 /*
  * migentry_errors: every way a range ioctl can be refused gets its precise
  * errno, copies nothing back, and leaves no trace in the kernel log (the
- * guest runner fails the run on any WARN).
+ * guest runner fails the run on any WARN). Outputs that are not writable are
+ * found before any PTE is looked at: EFAULT then, with nothing written and
+ * no PTE changed.
  */
 #include <dirent.h>
+#include <stddef.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
@@ -118,6 +121,148 @@ TEST_F(err, bad_pointers_are_efault)
 	}
 	/* The page is still intact after a ROUNDTRIP whose records could not be returned. */
 	EXPECT_EQ(1, self->p[0]);
+}
+
+/*
+ * Two pages for outputs, the second read-only: an object placed to end k bytes
+ * into the second page runs into read-only memory.
+ */
+static char *ro_tail_pages(void)
+{
+	size_t pg = me_page();
+	char *b = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (b == MAP_FAILED)
+		return NULL;
+	memset(b, ME_SENTINEL_BYTE, 2 * pg);
+	if (mprotect(b + pg, pg, PROT_READ)) {
+		munmap(b, 2 * pg);
+		return NULL;
+	}
+	return b;
+}
+
+static bool all_bytes(const char *p, size_t n, unsigned char v)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)p[i] != v)
+			return false;
+	return true;
+}
+
+/*
+ * ROUNDTRIP with injected operations (which, on a kernel with
+ * MIGENTRY_FEAT_TLB_FLUSH, would write-protect every page) whose record array
+ * ends in a read-only page: EFAULT, decided before any PTE changes. Every
+ * PTE is as it was, the writable part of the array and the argument keep
+ * their contents, and stores still go through without a fault.
+ */
+TEST_F(err, roundtrip_records_into_readonly_page_changes_nothing)
+{
+	const __u64 flags = MIGENTRY_RT_CLEAR_SOFT_DIRTY | MIGENTRY_RT_WRPROTECT;
+	size_t pg = self->pg, nr = 4, i;
+	size_t bytes = nr * sizeof(struct migentry_record);
+	struct migentry_record before[4], after[4];
+	struct migentry_range a;
+	char *buf = ro_tail_pages();
+	char *recs;
+
+	ASSERT_NE(NULL, buf);
+	/* All but the last 16 bytes of the array are writable. */
+	recs = buf + pg + 16 - bytes;
+	ASSERT_EQ(0, me_range(self->dev, MIGENTRY_IOC_READ_PTE, self->p, nr * pg, 0, before, nr,
+			      NULL));
+	for (i = 0; i < nr; i++)
+		ASSERT_TRUE(me_has(&before[i].before, MIGENTRY_PTE_PRESENT | MIGENTRY_PTE_WRITE));
+
+	a = (struct migentry_range){
+		.size = sizeof(a), .addr = (uintptr_t)self->p, .len = nr * pg, .flags = flags,
+		.records = (uintptr_t)recs, .nr_records = nr, .nr_done = 12345, .vma_flags = 777,
+	};
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->dev, MIGENTRY_IOC_ROUNDTRIP, &a));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(12345, a.nr_done);
+	EXPECT_EQ(777, a.vma_flags);
+	EXPECT_TRUE(all_bytes(buf, 2 * pg, ME_SENTINEL_BYTE)) TH_LOG("records written");
+
+	ASSERT_EQ(0, me_range(self->dev, MIGENTRY_IOC_READ_PTE, self->p, nr * pg, 0, after, nr,
+			      NULL));
+	for (i = 0; i < nr; i++) {
+		EXPECT_TRUE(me_pte_same(&before[i].before, &after[i].before))
+			TH_LOG("page %zu: PTE %#llx became %#llx", i,
+			       (unsigned long long)before[i].before.raw,
+			       (unsigned long long)after[i].before.raw);
+		EXPECT_EQ(0, me_store_faults(self->p + i * pg, 2)) TH_LOG("page %zu", i);
+	}
+	munmap(buf, 2 * pg);
+}
+
+/*
+ * An argument struct whose output words (nr_done, vma_flags) lie on a
+ * read-only page: EFAULT for every range ioctl, nothing written, no PTE
+ * changed. INFO and STATS with half their struct read-only: EFAULT, and the
+ * writable half as it was.
+ */
+TEST_F(err, half_readonly_argument_is_efault_and_untouched)
+{
+	const __u64 flags = MIGENTRY_RT_CLEAR_SOFT_DIRTY | MIGENTRY_RT_WRPROTECT;
+	size_t pg = self->pg, i;
+	struct migentry_record before[4], after[4];
+	struct migentry_range *a;
+	struct migentry_info *info;
+	struct migentry_stats *stats;
+	char *buf = ro_tail_pages();
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, me_range(self->dev, MIGENTRY_IOC_READ_PTE, self->p, 4 * pg, 0, before, 4,
+			      NULL));
+	/* nr_done and vma_flags are the last 16 bytes: on the read-only page. */
+	a = (struct migentry_range *)(buf + pg - offsetof(struct migentry_range, nr_done));
+	for (i = 0; i < NCMDS; i++) {
+		/* The input fields only: the rest is read-only (and holds sentinels). */
+		a->size = sizeof(*a);
+		a->addr = (uintptr_t)self->p;
+		a->len = 4 * pg;
+		a->flags = range_cmds[i] == MIGENTRY_IOC_READ_PTE ? 0 : flags;
+		a->records = (uintptr_t)self->rec;
+		a->nr_records = 8;
+		memset(self->rec, ME_SENTINEL_BYTE, sizeof(self->rec));
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(self->dev, range_cmds[i], a));
+		EXPECT_EQ(EFAULT, errno) TH_LOG("command %zu", i);
+		EXPECT_TRUE(all_bytes((char *)self->rec, sizeof(self->rec), ME_SENTINEL_BYTE))
+			TH_LOG("command %zu wrote records", i);
+		EXPECT_TRUE(all_bytes(buf + pg, pg, ME_SENTINEL_BYTE));
+	}
+	ASSERT_EQ(0, me_range(self->dev, MIGENTRY_IOC_READ_PTE, self->p, 4 * pg, 0, after, 4,
+			      NULL));
+	for (i = 0; i < 4; i++)
+		EXPECT_TRUE(me_pte_same(&before[i].before, &after[i].before)) TH_LOG("page %zu", i);
+
+	/* INFO: its second half on the read-only page. */
+	info = (struct migentry_info *)(buf + pg - 16);
+	memset(info, ME_SENTINEL_BYTE, 16);
+	info->size = sizeof(*info);
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->dev, MIGENTRY_IOC_INFO, info));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(sizeof(*info), info->size);
+	EXPECT_TRUE(all_bytes(buf + pg - 8, 8, ME_SENTINEL_BYTE)) TH_LOG("INFO written");
+
+	/* STATS: all but its last word writable. */
+	stats = (struct migentry_stats *)(buf + pg + 8 - sizeof(*stats));
+	memset(stats, ME_SENTINEL_BYTE, sizeof(*stats) - 8);
+	stats->size = sizeof(*stats);
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->dev, MIGENTRY_IOC_STATS, stats));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(sizeof(*stats), stats->size);
+	EXPECT_TRUE(all_bytes((char *)stats + 8, sizeof(*stats) - 16, ME_SENTINEL_BYTE))
+		TH_LOG("STATS written");
+	munmap(buf, 2 * pg);
 }
 
 TEST_F(err, small_record_buffer_is_enospc)

@@ -8,8 +8,20 @@
  * (_IOWR), so a caller built with a struct of another size uses a different
  * command and gets -ENOTTY before size is looked at. No other sizes are
  * accepted: if a struct ever grows, the larger struct will come with a new
- * ioctl number, and the old number keeps its old struct. On error nothing
- * is copied back.
+ * ioctl number, and the old number keeps its old struct.
+ *
+ * On error nothing is copied back: the argument struct and the record array
+ * keep their contents. Before any page is looked at, every byte the call
+ * will write (the struct's out fields, the records for the range) is proven
+ * writable by writing it with the value read from it (which can fault pages
+ * in and set soft-dirty, but changes no content), so an output that is not
+ * writable is -EFAULT before any PTE changes. Only the results are written
+ * after that, once every lock is dropped: records first, then nr_done and
+ * vma_flags. The one exception is the caller's own doing: if another thread
+ * unmaps or protects the output buffers during the call (or a ROUNDTRIP
+ * write-protects them, through uffd-wp, because they lie in its range), that
+ * copy can fail with -EFAULT after a ROUNDTRIP changed PTEs, with the
+ * records partly written and nr_done and vma_flags as they were.
  */
 #ifndef _UAPI_LINUX_MIGENTRY_H
 #define _UAPI_LINUX_MIGENTRY_H
@@ -123,6 +135,13 @@ struct migentry_record {
  * memory, page-aligned, inside one VMA, at most MIGENTRY_MAX_PAGES pages.
  * records points at nr_records struct migentry_record; the call fails with
  * -ENOSPC (copying nothing) if that is fewer than the pages in the range.
+ * The module's buffers for the call (up to a few MiB for the largest range)
+ * are charged to the caller's memory cgroup: -ENOMEM when they do not fit.
+ *
+ * No range ioctl allocates page tables: pages without them read as
+ * MIGENTRY_LEAF_NONE (status MIGENTRY_REC_NONE) and are left alone.
+ * READ_PTE and EVALUATE take the mmap lock for reading, so the process's
+ * page faults go on while they run; ROUNDTRIP takes it for writing.
  */
 #define MIGENTRY_MAX_PAGES		65536
 
@@ -148,7 +167,11 @@ struct migentry_range {
 #define MIGENTRY_VMA_SD_TRACKING	(1ULL << 7)	/* soft-dirty tracked per PTE */
 #define MIGENTRY_VMA_WRITE_NOTIFY	(1ULL << 8)	/* write-notify in effect */
 
-/* READ_PTE: fills before (and addr, status) for every page; flags must be 0. */
+/*
+ * READ_PTE: fills before (and addr, status) for every page; flags must be 0.
+ * The entries are read one page table at a time: a fault elsewhere in the
+ * range can be seen or not, each entry is one the page table held.
+ */
 #define MIGENTRY_IOC_READ_PTE	_IOWR(MIGENTRY_IOC_MAGIC, 0x01, struct migentry_range)
 
 /*

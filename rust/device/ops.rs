@@ -6,8 +6,9 @@
 //! The per-page step runs under the page-table lock (inside
 //! [`VmaView::walk_ptes`](crate::mm::VmaView::walk_ptes)): no sleeping, no allocation, one decode
 //! of the entry, a pure plan (the migration entry, the injected operations, the typed restore),
-//! then one write to the page table. The records, with the C references beside the typed result,
-//! are made afterwards from what the step kept ([`Outcome`]), outside every lock.
+//! then, in a round trip only, one write to the page table. READ_PTE and EVALUATE get read-only
+//! slots ([`ReadLocked`]): they cannot change an entry. The records, with the C references
+//! beside the typed result, are made afterwards from what the step kept, outside every lock.
 
 use kernel::prelude::*;
 
@@ -17,10 +18,13 @@ use crate::{
         AnyMigrationEntry,
         Decoded,
         EntryKind,
+        LockLevel,
+        MappedFolio,
         NoGrant,
         PteFlags,
         PteSlot,
         RawPte,
+        ReadLocked,
         SoftLeaf,
         VmaFacts, //
     },
@@ -111,13 +115,12 @@ pub(super) fn vma_flags(facts: &VmaFacts) -> u64 {
     .fold(0, |acc, (_, bit)| acc | u64::from(*bit))
 }
 
-/// READ_PTE: the record of one slot.
-pub(super) fn read(slot: &PteSlot<'_>, admin: bool) -> uapi::Record {
-    let pte = slot.get();
+/// READ_PTE: the record of the page at `addr`, whose entry was `pte`.
+pub(super) fn read(addr: usize, pte: &RawPte, admin: bool) -> uapi::Record {
     uapi::Record {
         // CAST: user addresses fit in `u64`.
-        addr: slot.addr() as u64,
-        status: status_of(&pte),
+        addr: addr as u64,
+        status: status_of(pte),
         before: pte_state(pte.val(), pte.decoded(), admin),
         ..Default::default()
     }
@@ -150,23 +153,21 @@ impl Inject {
     }
 }
 
-/// How far [`migrate`] goes.
+/// How far [`round_trip`] goes.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Mode {
-    /// EVALUATE: plan only.
-    Evaluate,
-    /// ROUNDTRIP's first pass on a kernel without a TLB flush: plan only, and fail with
-    /// `EOPNOTSUPP` if the page would lose rights.
+    /// The first pass on a kernel without a TLB flush: plan only, and fail with `EOPNOTSUPP`
+    /// if the page would lose rights.
     Check,
-    /// ROUNDTRIP: plan and install; `flush` says whether an invalidation covers the range, so
-    /// that the page may lose rights.
-    RoundTrip {
+    /// Plan and install; `flush` says whether an invalidation covers the range, so that the
+    /// page may lose rights.
+    Install {
         /// An [`Invalidation`](crate::mm::Invalidation) is open on the range.
         flush: bool,
     },
 }
 
-/// What [`migrate`] planned (and, in a round trip, installed) for a page.
+/// What [`evaluate`] or [`round_trip`] planned (and, in a round trip, installed) for a page.
 struct Planned {
     entry_val: u64,
     entry: Decoded,
@@ -184,25 +185,9 @@ pub(super) struct Outcome {
     planned: Option<Planned>,
 }
 
-/// EVALUATE or ROUNDTRIP (or its check pass) of one slot.
-///
-/// Pages that are none, not present or special are reported and left alone. For the others,
-/// the entry `try_to_migrate_one()` would make is computed from the PTE (in a round trip, the
-/// PTE taken atomically from the slot), `inject` is applied to it and it is restored with the
-/// typed restore onto the same page; a round trip installs the result.
-///
-/// # Errors
-///
-/// - `EOPNOTSUPP` (check pass, or a round trip without an invalidation): the page would lose
-///   rights that only a TLB flush can take away; it is left as it was.
-/// - `EIO` if the folio's exclusive marking (`PageAnonExclusive`) disagrees with the restore's
-///   `RMAP_EXCLUSIVE` decision, which would be a bug in migentry; the page is still restored.
-pub(super) fn migrate(
-    slot: &mut PteSlot<'_>,
-    vma: &VmaFacts,
-    inject: Inject,
-    mode: Mode,
-) -> Result<Outcome> {
+/// The first steps of EVALUATE and ROUNDTRIP on a slot: the entry seen, the outcome so far and,
+/// for a present, non-special page, the folio it maps (`None`: report the page and leave it).
+fn begin<'a, L: LockLevel>(slot: &PteSlot<'a, L>) -> (RawPte, Outcome, Option<MappedFolio<'a>>) {
     let seen = slot.get();
     let mut out = Outcome {
         addr: slot.addr(),
@@ -212,26 +197,27 @@ pub(super) fn migrate(
         planned: None,
     };
     if out.status != uapi::MIGENTRY_REC_DONE {
-        return Ok(out);
+        return (seen, out, None);
     }
-    let Some(folio) = slot.folio(&seen) else {
+    let folio = slot.folio(&seen);
+    if folio.is_none() {
         out.status = uapi::MIGENTRY_REC_SPECIAL;
-        return Ok(out);
-    };
-    let f0 = folio.facts();
-    let install = matches!(mode, Mode::RoundTrip { .. });
+    }
+    (seen, out, folio)
+}
 
-    // A round trip takes the PTE atomically, so that an A/D update by the hardware between
-    // reading and replacing it is not lost; the plan is made from what was taken.
-    let old = if install { slot.take(&seen) } else { seen };
-    let Some(entry) = AnyMigrationEntry::from_present(&old, f0.anon_exclusive) else {
-        // Under the page-table lock a present PTE stays present; should that ever not hold,
-        // the entry is put back as it was rather than lost.
-        if install {
-            slot.install(&old)?;
-        }
-        return Err(EIO);
-    };
+/// The plan for the present PTE `old` mapping `folio`: the entry `try_to_migrate_one()` would
+/// make from it, `inject` applied, restored with the typed restore onto the same page. Also
+/// whether the PTE was dirty and whether the restored PTE takes rights away from `old`. `None`
+/// if `old` is not a PTE a migration entry can be made from.
+fn plan(
+    old: &RawPte,
+    folio: &MappedFolio<'_>,
+    vma: &VmaFacts,
+    inject: Inject,
+) -> Option<(Planned, bool, bool)> {
+    let f0 = folio.facts();
+    let entry = AnyMigrationEntry::from_present(old, f0.anon_exclusive)?;
     let was_dirty = old.decoded().flags.has(PteFlags::DIRTY);
     let entry = inject.apply(entry, f0.anon);
     let (entry_val, entry_decoded) = (entry.val(), entry.decoded());
@@ -243,10 +229,76 @@ pub(super) fn migrate(
     let dest = folio.page();
     let restored = entry.restore(&dest, vma, folio_state);
     let loses_rights = restored.pte.takes_rights_from(&old.decoded());
+    let planned = Planned {
+        entry_val,
+        entry: entry_decoded,
+        dest_pfn: dest.pfn(),
+        folio: folio_state,
+        restored,
+    };
+    Some((planned, was_dirty, loses_rights))
+}
+
+/// EVALUATE of one slot: ROUNDTRIP's plan for the page, from a read-only slot.
+///
+/// Pages that are none, not present or special are reported.
+///
+/// # Errors
+///
+/// `EIO` if a present PTE gives no migration entry (which would be a bug in migentry).
+pub(super) fn evaluate(
+    slot: &PteSlot<'_, ReadLocked>,
+    vma: &VmaFacts,
+    inject: Inject,
+) -> Result<Outcome> {
+    let (seen, mut out, folio) = begin(slot);
+    let Some(folio) = folio else {
+        return Ok(out);
+    };
+    let (planned, _, _) = plan(&seen, &folio, vma, inject).ok_or(EIO)?;
+    out.planned = Some(planned);
+    Ok(out)
+}
+
+/// ROUNDTRIP (or its check pass) of one slot.
+///
+/// Pages that are none, not present or special are reported and left alone. For the others,
+/// the PTE is taken atomically from the slot, the entry `try_to_migrate_one()` would make is
+/// computed from it, `inject` is applied to it and it is restored with the typed restore onto
+/// the same page; [`Mode::Install`] installs the result.
+///
+/// # Errors
+///
+/// - `EOPNOTSUPP` ([`Mode::Check`], or [`Mode::Install`] without an invalidation): the page
+///   would lose rights that only a TLB flush can take away; it is left as it was.
+/// - `EIO` if the folio's exclusive marking (`PageAnonExclusive`) disagrees with the restore's
+///   `RMAP_EXCLUSIVE` decision, which would be a bug in migentry; the page is still restored.
+pub(super) fn round_trip(
+    slot: &mut PteSlot<'_>,
+    vma: &VmaFacts,
+    inject: Inject,
+    mode: Mode,
+) -> Result<Outcome> {
+    let (seen, mut out, folio) = begin(slot);
+    let Some(folio) = folio else {
+        return Ok(out);
+    };
+    let install = matches!(mode, Mode::Install { .. });
+
+    // A round trip takes the PTE atomically, so that an A/D update by the hardware between
+    // reading and replacing it is not lost; the plan is made from what was taken.
+    let old = if install { slot.take(&seen) } else { seen };
+    let Some((planned, was_dirty, loses_rights)) = plan(&old, &folio, vma, inject) else {
+        // Under the page-table lock a present PTE stays present; should that ever not hold,
+        // the entry is put back as it was rather than lost.
+        if install {
+            slot.install(&old)?;
+        }
+        return Err(EIO);
+    };
 
     match mode {
-        Mode::Evaluate => {}
-        Mode::Check | Mode::RoundTrip { flush: false } if loses_rights => {
+        Mode::Check | Mode::Install { flush: false } if loses_rights => {
             kernel::pr_notice_once!(
                 "ROUNDTRIP refused: it would take rights away from a PTE, and this kernel does not let modules flush a user TLB (see patches/hooked)\n"
             );
@@ -256,33 +308,28 @@ pub(super) fn migrate(
             return Err(EOPNOTSUPP);
         }
         Mode::Check => {}
-        Mode::RoundTrip { .. } => {
+        Mode::Install { .. } => {
             if was_dirty {
                 folio.mark_dirty();
             }
-            slot.install(&restored.pte)?;
+            slot.install(&planned.restored.pte)?;
             // The round trip leaves rmap alone: the mapping's exclusive marking must be what the
             // restore decided. (Refcount and mapcount are not compared: other processes sharing
             // the folio change them without any lock this ioctl holds.)
-            if f0.anon && restored.exclusive != f0.anon_exclusive {
+            let f0 = folio.facts();
+            if f0.anon && planned.restored.exclusive != f0.anon_exclusive {
                 // Once: any holder of the device could otherwise flood the console.
                 kernel::pr_err_once!(
                     "roundtrip at {:#x}: restore says exclusive={} but PageAnonExclusive={}\n",
                     slot.addr(),
-                    restored.exclusive,
+                    planned.restored.exclusive,
                     f0.anon_exclusive
                 );
                 return Err(EIO);
             }
         }
     }
-    out.planned = Some(Planned {
-        entry_val,
-        entry: entry_decoded,
-        dest_pfn: dest.pfn(),
-        folio: folio_state,
-        restored,
-    });
+    out.planned = Some(planned);
     Ok(out)
 }
 

@@ -110,6 +110,11 @@ pub(crate) const RANGE_WORDS: usize = 8;
 /// Words of `struct migentry_record`.
 pub(crate) const RECORD_WORDS: usize = 2 + 3 * (2 + NR_POLICIES);
 
+/// Byte offset of the output words of `struct migentry_range`: `nr_done`, then `vma_flags`.
+pub(crate) const RANGE_OUT_OFFSET: usize = offset_of!(generated::migentry_range, nr_done);
+const _: () = assert!(offset_of!(generated::migentry_range, vma_flags) == RANGE_OUT_OFFSET + 8);
+const _: () = assert!(size_of::<generated::migentry_range>() == RANGE_OUT_OFFSET + 16);
+
 /// `MIGENTRY_NR_POLICIES`.
 pub(crate) const NR_POLICIES: usize = MIGENTRY_NR_POLICIES as usize;
 /// `MIGENTRY_MAX_PAGES`.
@@ -161,8 +166,6 @@ impl Info {
 /// `struct migentry_range`.
 #[derive(Clone, Copy, Default, Debug)]
 pub(crate) struct Range {
-    /// In: `size`.
-    pub(crate) size: u64,
     /// In: `addr`.
     pub(crate) addr: u64,
     /// In: `len`.
@@ -180,10 +183,9 @@ pub(crate) struct Range {
 }
 
 impl Range {
-    /// From the caller's struct.
+    /// From the caller's struct (whose `size` has been checked).
     pub(crate) fn decode(w: [u64; RANGE_WORDS]) -> Self {
         Self {
-            size: w[0],
             addr: w[1],
             len: w[2],
             flags: w[3],
@@ -192,20 +194,6 @@ impl Range {
             nr_done: w[6],
             vma_flags: w[7],
         }
-    }
-
-    /// Back to the caller's struct.
-    pub(crate) fn encode(&self) -> [u64; RANGE_WORDS] {
-        [
-            self.size,
-            self.addr,
-            self.len,
-            self.flags,
-            self.records,
-            self.nr_records,
-            self.nr_done,
-            self.vma_flags,
-        ]
     }
 }
 

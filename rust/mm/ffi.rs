@@ -33,7 +33,9 @@ mod generated {
             folio,
             mm_struct,
             page,
+            pmd_t,
             pte_t,
+            spinlock_t,
             u32_,
             u64_,
             vm_area_struct, //

@@ -187,31 +187,88 @@ void migentry_vma_start_write(struct vm_area_struct *vma)
 	vma_start_write(vma);
 }
 
-int migentry_pmd_state(struct mm_struct *mm, unsigned long addr)
+int migentry_pmd_find(struct mm_struct *mm, unsigned long addr, pmd_t **pmdp)
 {
 	pgd_t *pgd = pgd_offset(mm, addr);
+	pgd_t pgdval = pgdp_get(pgd);
 	p4d_t *p4d;
+	p4d_t p4dval;
 	pud_t *pud;
-	pmd_t pmd;
+	pud_t pudval;
 
-	if (pgd_none(*pgd))
+	*pmdp = NULL;
+	if (pgd_none(pgdval))
 		return 0;
-	if (pgd_bad(*pgd))
+	if (pgd_bad(pgdval))
 		return -EOPNOTSUPP;
 	p4d = p4d_offset(pgd, addr);
-	if (p4d_none(*p4d))
+	p4dval = p4dp_get(p4d);
+	if (p4d_none(p4dval))
 		return 0;
-	if (p4d_leaf(*p4d) || p4d_bad(*p4d))
+	if (p4d_leaf(p4dval) || p4d_bad(p4dval))
 		return -EOPNOTSUPP;
 	pud = pud_offset(p4d, addr);
-	if (pud_none(*pud))
+	pudval = pudp_get(pud);
+	if (pud_none(pudval))
 		return 0;
-	if (!pud_present(*pud) || pud_leaf(*pud) || pud_bad(*pud))
+	if (!pud_present(pudval) || pud_leaf(pudval) || pud_bad(pudval))
 		return -EOPNOTSUPP;
-	pmd = pmdp_get(pmd_offset(pud, addr));
+	*pmdp = pmd_offset(pud, addr);
+	return 0;
+}
+
+int migentry_pmd_kind(u64 val)
+{
+	pmd_t pmd = __pmd(val);
+
 	if (pmd_none(pmd))
-		return 0;
-	return pmd_present(pmd) && !pmd_leaf(pmd) && !pmd_bad(pmd) ? 1 : -EOPNOTSUPP;
+		return MIGENTRY_PMD_NONE;
+	if (!pmd_present(pmd))
+		return MIGENTRY_PMD_NOT_PRESENT;
+	if (pmd_leaf(pmd))
+		return MIGENTRY_PMD_LEAF;
+	if (pmd_bad(pmd))
+		return MIGENTRY_PMD_BAD;
+	return MIGENTRY_PMD_TABLE;
+}
+
+pte_t *migentry_pte_map_lock(struct mm_struct *mm, pmd_t *pmdp, unsigned long addr,
+			     spinlock_t **ptlp, int *kind)
+{
+	spinlock_t *ptl;
+	pmd_t pmdval;
+	pte_t *pte;
+
+	/*
+	 * __pte_offset_map() and pte_offset_map_lock() of mm/pgtable-generic.c,
+	 * which 7.3 does not export. x86-64 has neither CONFIG_HIGHPTE nor
+	 * CONFIG_GUP_GET_PXX_LOW_HIGH, so there is nothing to kmap and the PMD is
+	 * read in one access. A bad PMD is refused, not cleared: a query must
+	 * not change page tables.
+	 */
+	for (;;) {
+		rcu_read_lock();
+		pmdval = pmdp_get_lockless(pmdp);
+		*kind = migentry_pmd_kind(pmd_val(pmdval));
+		if (*kind != MIGENTRY_PMD_TABLE) {
+			rcu_read_unlock();
+			return NULL;
+		}
+		pte = __pte_map(&pmdval, addr);
+		ptl = pte_lockptr(mm, &pmdval);
+		spin_lock(ptl);
+		if (likely(pmd_same(pmdval, pmdp_get_lockless(pmdp)))) {
+			*ptlp = ptl;
+			return pte;
+		}
+		/* The table was freed or replaced meanwhile (khugepaged): look again. */
+		pte_unmap_unlock(pte, ptl);
+	}
+}
+
+void migentry_pte_unmap_unlock(pte_t *pte, spinlock_t *ptl)
+{
+	pte_unmap_unlock(pte, ptl);
 }
 
 u64 migentry_ptep_get(pte_t *ptep)

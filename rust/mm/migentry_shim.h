@@ -12,6 +12,7 @@
 #define MIGENTRY_SHIM_H
 
 #include <linux/types.h>
+#include <linux/spinlock_types.h>
 #include <asm/pgtable_types.h>
 
 struct mm_struct;
@@ -108,8 +109,34 @@ u32 migentry_vma_flags(const struct vm_area_struct *vma);
 void migentry_mmap_write(struct mm_struct *mm, bool lock);	/* lock or unlock */
 void migentry_vma_start_write(struct vm_area_struct *vma);
 
-/* The PMD covering addr: 0 none, 1 a page table, -EOPNOTSUPP anything else. */
-int migentry_pmd_state(struct mm_struct *mm, unsigned long addr);
+/*
+ * The page-table walk, which allocates nothing. migentry_pmd_find() reads
+ * the levels above the PMD with the mmap lock held (which keeps their tables
+ * from being freed): 0 with *pmdp the PMD entry covering addr, 0 with *pmdp
+ * NULL if a level above is none (a hole), -EOPNOTSUPP for a leaf or bad
+ * entry above the PMD.
+ */
+int migentry_pmd_find(struct mm_struct *mm, unsigned long addr, pmd_t **pmdp);
+
+/* What a PMD value holds. */
+#define MIGENTRY_PMD_NONE		0	/* no page table: a hole */
+#define MIGENTRY_PMD_TABLE		1	/* a PTE table */
+#define MIGENTRY_PMD_LEAF		2	/* present and huge (THP) */
+#define MIGENTRY_PMD_NOT_PRESENT	3	/* a PMD migration or device entry */
+#define MIGENTRY_PMD_BAD		4	/* pmd_bad() */
+
+int migentry_pmd_kind(u64 pmd);
+
+/*
+ * pte_offset_map_lock(): reads *pmdp locklessly under RCU, maps the PTE
+ * table it points at and takes its lock, and retries if the PMD changed
+ * before the lock was held. Returns the PTE for addr, mapped and locked
+ * (*ptlp), or NULL with *kind saying what the PMD holds instead (then no
+ * lock is held). Undo with migentry_pte_unmap_unlock().
+ */
+pte_t *migentry_pte_map_lock(struct mm_struct *mm, pmd_t *pmdp, unsigned long addr,
+			     spinlock_t **ptlp, int *kind);
+void migentry_pte_unmap_unlock(pte_t *pte, spinlock_t *ptl);
 
 u64 migentry_ptep_get(pte_t *ptep);
 u64 migentry_ptep_get_and_clear(struct mm_struct *mm, unsigned long addr, pte_t *ptep);

@@ -1,13 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! PTE slots of a VMA, visited with their page-table lock held.
+//! PTE slots of a VMA, visited by a page-table walk that allocates nothing.
 //!
-//! C header: [`include/linux/mm.h`](srctree/include/linux/mm.h) (`apply_to_page_range()`)
+//! C header: [`include/linux/pgtable.h`](srctree/include/linux/pgtable.h),
+//! [`include/linux/mm.h`](srctree/include/linux/mm.h) (`pte_offset_map_lock()`)
 //!
-//! A [`PteSlot`] exists only inside the closure given to [`VmaView::walk_ptes`], which runs with
-//! the slot's page-table lock held (`apply_to_page_range()` takes it for user mms); the closure
-//! receives it by `&mut` with a lifetime it cannot name, so the slot cannot be kept after the
-//! lock is dropped. Reading, clearing and installing an entry go only through the slot.
+//! [`VmaView::walk_ptes`] goes down pgd → p4d → pud → pmd with the kernel's accessors, and at
+//! each PMD takes one step ([`pmd_step`]): a PTE table is mapped and locked as
+//! `pte_offset_map_lock()` does it (RCU, lockless PMD read, `pmd_same()` recheck under the lock);
+//! a missing table at any level is a hole, whose slots read as none; anything else (a huge leaf,
+//! a PMD migration entry, a bad entry) is refused. No page table is ever allocated, so a query
+//! leaves the process's page tables as they were.
+//!
+//! A [`PteSlot`] exists only inside the closure given to the walk, which runs with the slot's
+//! page-table lock held; the closure receives it by `&mut` with a lifetime it cannot name, so
+//! the slot cannot be kept after the lock is dropped. The slot carries the level of the mmap
+//! lock the walk holds ([`LockLevel`]): every slot can be read, only a slot of a walk under the
+//! write lock ([`WriteLocked`]) can be cleared and filled.
 
 use core::{
     marker::PhantomData,
@@ -31,7 +40,11 @@ use super::{
         RestoredPte,
         WriteState, //
     },
-    vma::VmaView,
+    vma::{
+        LockLevel,
+        VmaView,
+        WriteLocked, //
+    },
 };
 
 mod private {
@@ -64,29 +77,34 @@ impl Installable for RawPte {
     }
 }
 
-/// One PTE slot, with its page-table lock held.
+/// One PTE slot of a walk under the mmap lock level `L`, with its page-table lock held; or the
+/// slot of an address that no page table covers (a hole), which reads as none.
 ///
 /// # Invariants
 ///
-/// `ptep` points at the PTE mapping `addr` in `mm`'s page tables, its page-table lock is held
-/// for `'a`, and lazy-MMU mode is on (no sleeping).
-pub(crate) struct PteSlot<'a> {
-    ptep: NonNull<bindings::pte_t>,
+/// If `ptep` is `Some`, it points at the PTE mapping `addr` in `mm`'s page tables, in a table
+/// that is mapped and whose page-table lock is held for `'a`. If it is `None`, no page table
+/// covered `addr` when the walk looked. `mm`'s mmap lock is held at level `L` for `'a`.
+pub(crate) struct PteSlot<'a, L: LockLevel = WriteLocked> {
+    ptep: Option<NonNull<bindings::pte_t>>,
     addr: usize,
     mm: *mut bindings::mm_struct,
-    _lock: PhantomData<&'a mut bindings::pte_t>,
+    _lock: PhantomData<(&'a mut bindings::pte_t, L)>,
 }
 
-impl<'a> PteSlot<'a> {
+impl<'a, L: LockLevel> PteSlot<'a, L> {
     /// The user address this slot maps.
     pub(crate) fn addr(&self) -> usize {
         self.addr
     }
 
-    /// `ptep_get()`, decoded.
+    /// `ptep_get()`, decoded; none in a hole.
     pub(crate) fn get(&self) -> RawPte {
+        let Some(ptep) = self.ptep else {
+            return RawPte::read(0);
+        };
         // SAFETY: `ptep` is valid and its lock is held (type invariant).
-        RawPte::read(unsafe { ffi::migentry_ptep_get(self.ptep.as_ptr()) })
+        RawPte::read(unsafe { ffi::migentry_ptep_get(ptep.as_ptr()) })
     }
 
     /// The folio `pte` (read from this slot) maps, if it is present and not special (the shared
@@ -103,18 +121,23 @@ impl<'a> PteSlot<'a> {
         if self.get().val() != pte.val() {
             return None;
         }
-        // SAFETY: `d.pfn` is mapped by the present, non-special PTE in this slot, whose lock is
-        // held for `'a` (type invariant).
+        // SAFETY: `d.pfn` is mapped by the present, non-special PTE in this slot (a hole reads
+        // as none, so this slot has a table), whose lock is held for `'a` (type invariant).
         unsafe { MappedFolio::lookup(d.pfn) }
     }
+}
 
+impl PteSlot<'_, WriteLocked> {
     /// `ptep_get_and_clear()`: atomically takes the entry and leaves the slot none, so that no
     /// hardware A/D update in between is lost. `seen` is the entry last read from the slot; its
-    /// decoded form is reused when the hardware did not change the entry meanwhile.
+    /// decoded form is reused when the hardware did not change the entry meanwhile. A hole gives
+    /// none.
     pub(crate) fn take(&mut self, seen: &RawPte) -> RawPte {
+        let Some(ptep) = self.ptep else {
+            return RawPte::read(0);
+        };
         // SAFETY: `ptep` maps `addr` in `mm` and its lock is held (type invariant).
-        let val =
-            unsafe { ffi::migentry_ptep_get_and_clear(self.mm, self.addr, self.ptep.as_ptr()) };
+        let val = unsafe { ffi::migentry_ptep_get_and_clear(self.mm, self.addr, ptep.as_ptr()) };
         if val == seen.val() {
             *seen
         } else {
@@ -122,76 +145,145 @@ impl<'a> PteSlot<'a> {
         }
     }
 
-    /// `set_pte_at()` into a none slot; `EBUSY` if the slot is not none (nothing is written).
+    /// `set_pte_at()` into a none slot; `EBUSY` if the slot is not none, `ENOENT` in a hole (the
+    /// walk allocates no page table); nothing is written then.
     ///
     /// The caller is responsible for the TLB: installing over none needs no flush, but a PTE
     /// taken with [`PteSlot::take`] may still be cached by other CPUs (see
     /// [`Invalidation`](super::Invalidation)).
     pub(crate) fn install(&mut self, entry: &impl Installable) -> Result {
+        let ptep = self.ptep.ok_or(ENOENT)?;
         // SAFETY: `ptep` is valid and its lock is held (type invariant).
-        if unsafe { ffi::migentry_ptep_get(self.ptep.as_ptr()) } != 0 {
+        if unsafe { ffi::migentry_ptep_get(ptep.as_ptr()) } != 0 {
             return Err(EBUSY);
         }
-        // SAFETY: `ptep` maps `addr` in `mm`, its lock is held (type invariant) and the slot is
-        // none, so page_table_check's accounting stays balanced.
-        unsafe {
-            ffi::migentry_set_pte_at(self.mm, self.addr, self.ptep.as_ptr(), entry.entry_val())
-        };
+        // SAFETY: `ptep` maps `addr` in `mm`, its lock is held (type invariant), the mmap and
+        // VMA locks are held for writing (`WriteLocked`) and the slot is none, so
+        // page_table_check's accounting stays balanced.
+        unsafe { ffi::migentry_set_pte_at(self.mm, self.addr, ptep.as_ptr(), entry.entry_val()) };
         Ok(())
     }
 }
 
-/// Passes `apply_to_page_range()`'s callback on to the Rust closure `F`.
+/// A PTE table, mapped and locked by `migentry_pte_map_lock()` (`pte_offset_map_lock()`).
+///
+/// # Invariants
+///
+/// `first` points at the PTE for `addr` in a mapped page table of `mm`, `ptl` is that table's
+/// lock and is held, and the RCU read lock is held, until `drop` gives all three back.
+pub(crate) struct PteTable {
+    first: NonNull<bindings::pte_t>,
+    ptl: *mut bindings::spinlock_t,
+    addr: usize,
+    mm: *mut bindings::mm_struct,
+}
+
+impl PteTable {
+    /// The slot of `addr`, which must lie in `[self.addr, end of its PMD)`.
+    fn slot<L: LockLevel>(&self, addr: usize) -> PteSlot<'_, L> {
+        debug_assert!(addr >= self.addr && (addr ^ self.addr) < PMD_SIZE);
+        let index = (addr - self.addr) / PAGE_SIZE;
+        // SAFETY: `addr` is in the PMD range of `self.addr` (precondition), so its PTE is in the
+        // same table, `index` entries after `first` (type invariant).
+        let ptep = unsafe { self.first.add(index) };
+        // INVARIANT: the table is mapped and locked for the borrow of `self`; the mmap lock
+        // level is the walk's.
+        PteSlot {
+            ptep: Some(ptep),
+            addr,
+            mm: self.mm,
+            _lock: PhantomData,
+        }
+    }
+}
+
+impl Drop for PteTable {
+    fn drop(&mut self) {
+        // SAFETY: the table is mapped and locked (type invariant); this gives both back once.
+        unsafe { ffi::migentry_pte_unmap_unlock(self.first.as_ptr(), self.ptl) };
+    }
+}
+
+/// What the PMD covering an address holds, as one step of a walk finds it.
+pub(crate) enum PmdStep {
+    /// No page table covers the address, at the PMD or a level above: every slot is none.
+    Hole,
+    /// A PTE table, mapped and locked.
+    Table(PteTable),
+    /// A huge (PMD-mapped) leaf.
+    Leaf,
+    /// A PMD migration or device entry, a leaf above the PMD, or an entry that `p?d_bad()`
+    /// rejects.
+    Other,
+}
+
+/// The PMD step of a walk: looks at the PMD entry covering `addr` (going down from the pgd, and
+/// allocating nothing) and maps and locks its PTE table if it has one.
+///
+/// A hole may be filled by a fault right after this returns (under the mmap read lock); a table
+/// that is freed or replaced while the step takes its lock is looked at again, as
+/// `pte_offset_map_lock()` does. A leaf is reported, not locked: a caller that handles huge
+/// mappings takes `pmd_lock()` itself.
 ///
 /// # Safety
 ///
-/// `data` must point at the `(F, mm)` pair that [`VmaView::walk_ptes`] passed, and `pte` must be
-/// the slot for `addr` in `mm`, with its page-table lock held, as `apply_to_page_range()`
-/// guarantees.
-unsafe extern "C" fn visit<F>(pte: *mut bindings::pte_t, addr: c_ulong, data: *mut c_void) -> c_int
-where
-    F: FnMut(&mut PteSlot<'_>) -> Result,
-{
-    // SAFETY: `data` is the exclusive borrow of the closure that `walk_ptes` passed, live for
-    // the whole walk.
-    let (f, mm) = unsafe { &mut *data.cast::<(F, *mut bindings::mm_struct)>() };
-    let Some(ptep) = NonNull::new(pte) else {
-        return EINVAL.to_errno();
-    };
-    // INVARIANT: `apply_to_page_range()` calls us with the slot for `addr`, locked, in lazy-MMU
-    // mode; the slot only lives for this call.
-    let mut slot = PteSlot {
-        ptep,
-        addr,
-        mm: *mm,
-        _lock: PhantomData,
-    };
-    match f(&mut slot) {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
+/// `mm` must be a valid mm with users whose mmap lock is held (at least for reading) for as long
+/// as the result lives, and `addr` must lie in one of its VMAs.
+pub(crate) unsafe fn pmd_step(mm: *mut bindings::mm_struct, addr: usize) -> PmdStep {
+    let mut pmdp = core::ptr::null_mut();
+    // SAFETY: `mm` is valid and its mmap lock is held (caller), which keeps the tables above
+    // the PTE level from being freed; `pmdp` is a valid local.
+    if unsafe { ffi::migentry_pmd_find(mm, addr, &mut pmdp) } != 0 {
+        return PmdStep::Other;
     }
+    if pmdp.is_null() {
+        return PmdStep::Hole;
+    }
+    let mut ptl = core::ptr::null_mut();
+    let mut kind = 0;
+    // SAFETY: `pmdp` is the PMD entry of `addr` in `mm`, whose PMD table the mmap lock keeps;
+    // `ptl` and `kind` are valid locals.
+    let pte = unsafe { ffi::migentry_pte_map_lock(mm, pmdp, addr, &mut ptl, &mut kind) };
+    let Some(first) = NonNull::new(pte) else {
+        return match u32::try_from(kind) {
+            Ok(ffi::MIGENTRY_PMD_NONE) => PmdStep::Hole,
+            Ok(ffi::MIGENTRY_PMD_LEAF) => PmdStep::Leaf,
+            _ => PmdStep::Other,
+        };
+    };
+    // INVARIANT: `migentry_pte_map_lock()` returned the PTE of `addr` mapped, with its lock
+    // `ptl` and the RCU read lock held.
+    PmdStep::Table(PteTable {
+        first,
+        ptl,
+        addr,
+        mm,
+    })
 }
 
 /// `PMD_SIZE` on x86-64; the layout guard checks it against C.
 pub(super) const PMD_SIZE: usize = 1 << 21;
 
-impl VmaView<'_> {
+impl<L: LockLevel> VmaView<'_, L> {
     /// Calls `f` on each PTE slot of `[start, start + len)`, in address order, with the slot's
     /// page-table lock held. Stops at the first error `f` returns and passes it on.
     ///
-    /// `f` runs under a spinlock: it must not sleep. Missing page tables are allocated (as a
-    /// fault would); the slots of unpopulated pages are none.
+    /// `f` runs under a spinlock: it must not sleep. No page table is allocated: the slots of a
+    /// range without page tables are holes, which read as none. Each PTE table is locked while
+    /// its slots are visited, one table at a time, so faults elsewhere in the range proceed
+    /// (under the read lock).
     ///
     /// # Errors
     ///
     /// - `EINVAL`: `start` or `len` not page-aligned, `len` zero, the range overflows or is not
     ///   inside this VMA.
     /// - `EOPNOTSUPP`: a hugetlb, `VM_PFNMAP`, `VM_IO` or `VM_MIXEDMAP` VMA, or a huge (PMD/PUD)
-    ///   mapping or a non-table entry above PTE level in the range.
-    /// - `ENOMEM`: a page table could not be allocated.
-    pub(crate) fn walk_ptes<F>(&self, start: usize, len: usize, f: F) -> Result
+    ///   mapping, a PMD migration entry or a bad entry above PTE level in the range. The range
+    ///   is checked for them before the first slot is visited; under the write lock none can
+    ///   appear afterwards, under the read lock one that does is refused when it is met.
+    pub(crate) fn walk_ptes<F>(&self, start: usize, len: usize, mut f: F) -> Result
     where
-        F: FnMut(&mut PteSlot<'_>) -> Result,
+        F: FnMut(&mut PteSlot<'_, L>) -> Result,
     {
         let end = start.checked_add(len).ok_or(EINVAL)?;
         if len == 0 || start % PAGE_SIZE != 0 || len % PAGE_SIZE != 0 {
@@ -204,33 +296,44 @@ impl VmaView<'_> {
             return Err(EOPNOTSUPP);
         }
         let mm = self.mm().as_raw();
-        // apply_to_page_range() WARNs (and at PUD level BUGs) on a leaf above PTE level: refuse
-        // the range unless every PMD it covers is none or a page table. With the mmap and VMA
-        // write locks held (type invariant of `VmaView`) no fault, collapse or UFFDIO_* ioctl
-        // can install a huge entry meanwhile; a THP split by rmap only turns a leaf into a table.
+        let pmd_end = |addr: usize| (addr & !(PMD_SIZE - 1)).saturating_add(PMD_SIZE).min(end);
+        // First the refusals, so that nothing is visited (or changed) in a range that has one.
         let mut addr = start;
         while addr < end {
-            // SAFETY: `mm` is valid and its mmap lock is held for writing (type invariant).
-            let state = unsafe { ffi::migentry_pmd_state(mm, addr) };
-            if state < 0 {
-                return Err(EOPNOTSUPP);
+            // SAFETY: `mm` is valid and its mmap lock is held for the borrow of `self` (type
+            // invariant of `VmaView`); `addr` is inside this VMA.
+            match unsafe { pmd_step(mm, addr) } {
+                PmdStep::Hole | PmdStep::Table(_) => {}
+                PmdStep::Leaf | PmdStep::Other => return Err(EOPNOTSUPP),
             }
-            addr = (addr & !(PMD_SIZE - 1)).saturating_add(PMD_SIZE);
+            addr = pmd_end(addr);
         }
-
-        let mut data = (f, mm);
-        // SAFETY: `mm` is valid and locked as above, so the upper-level entries just checked
-        // stay none or tables and `apply_to_page_range()` neither WARNs nor BUGs; `visit::<F>`
-        // matches `data`'s type, and `data` outlives the call.
-        let ret = unsafe {
-            bindings::apply_to_page_range(
-                mm,
-                start,
-                len,
-                Some(visit::<F>),
-                core::ptr::from_mut(&mut data).cast(),
-            )
-        };
-        kernel::error::to_result(ret)
+        let mut addr = start;
+        while addr < end {
+            let next = pmd_end(addr);
+            // SAFETY: as above.
+            match unsafe { pmd_step(mm, addr) } {
+                PmdStep::Hole => {
+                    for a in (addr..next).step_by(PAGE_SIZE) {
+                        // INVARIANT: no page table covered `a` just now.
+                        let mut slot = PteSlot {
+                            ptep: None,
+                            addr: a,
+                            mm,
+                            _lock: PhantomData,
+                        };
+                        f(&mut slot)?;
+                    }
+                }
+                PmdStep::Table(table) => {
+                    for a in (addr..next).step_by(PAGE_SIZE) {
+                        f(&mut table.slot::<L>(a))?;
+                    }
+                }
+                PmdStep::Leaf | PmdStep::Other => return Err(EOPNOTSUPP),
+            }
+            addr = next;
+        }
+        Ok(())
     }
 }

@@ -4,15 +4,18 @@
 //!
 //! C header: [`include/linux/mm.h`](srctree/include/linux/mm.h)
 //!
-//! [`VmaView`] is only handed out by [`MmapWriteGuard::vma`] and borrows the guard, so a view
-//! cannot outlive the mmap lock. [`VmaFacts`] is the plain value the restore computes with, read
-//! from a real VMA; only the KUnit suite builds others (`mm::testing`).
+//! [`VmaView`] is only handed out by [`MmapWriteGuard::vma`] and [`MmapReadGuard::vma`] and
+//! borrows the guard, so a view cannot outlive the mmap lock. The view's type says which lock is
+//! held ([`WriteLocked`] or [`ReadLocked`]), and so do the PTE slots a walk of it hands out: only
+//! a walk under the write lock can change an entry. [`VmaFacts`] is the plain value the restore
+//! computes with, read from a real VMA; only the KUnit suite builds others (`mm::testing`).
 
 use core::marker::PhantomData;
 
 use kernel::{
     bindings,
     mm::{
+        self as kmm,
         virt::VmaRef,
         MmWithUser, //
     },
@@ -148,11 +151,32 @@ impl VmaFacts {
     }
 }
 
+mod private {
+    pub(crate) trait Sealed {}
+}
+
+/// The level at which the mmap lock of a [`VmaView`] is held: [`ReadLocked`] or [`WriteLocked`].
+pub(crate) trait LockLevel: private::Sealed {}
+
+/// The mmap lock is held for reading ([`MmapReadGuard`]): the VMA cannot change or go away, page
+/// faults and other readers run meanwhile. Walks hand out read-only PTE slots.
+pub(crate) struct ReadLocked;
+
+/// The mmap lock and the VMA's own lock are held for writing ([`MmapWriteGuard`]): no fault,
+/// collapse or `UFFDIO_*` ioctl touches the VMA's page tables but the holder. Walks hand out PTE
+/// slots that can be cleared and filled.
+pub(crate) struct WriteLocked;
+
+impl private::Sealed for ReadLocked {}
+impl LockLevel for ReadLocked {}
+impl private::Sealed for WriteLocked {}
+impl LockLevel for WriteLocked {}
+
 /// The mmap lock of an mm, held for writing.
 ///
 /// The kernel crate offers only the read lock; the write lock is what keeps page faults,
 /// khugepaged collapses and `UFFDIO_*` ioctls away from a range while its page tables are
-/// walked (together with the per-VMA write lock that [`MmapWriteGuard::vma`] takes).
+/// changed (together with the per-VMA write lock that [`MmapWriteGuard::vma`] takes).
 ///
 /// # Invariants
 ///
@@ -177,7 +201,7 @@ impl<'a> MmapWriteGuard<'a> {
 
     /// The VMA containing `addr`, write-locked (`vma_start_write()`) so that faults under the
     /// per-VMA lock wait too; `None` if no VMA contains `addr`.
-    pub(crate) fn vma(&self, addr: usize) -> Option<VmaView<'_>> {
+    pub(crate) fn vma(&self, addr: usize) -> Option<VmaView<'_, WriteLocked>> {
         // SAFETY: the mmap lock is held (type invariant), as `vma_lookup()` requires.
         let raw = unsafe { bindings::vma_lookup(self.mm.as_raw(), addr) };
         if raw.is_null() {
@@ -196,6 +220,7 @@ impl<'a> MmapWriteGuard<'a> {
             vma,
             mm: self.mm,
             facts,
+            _lock: PhantomData,
         })
     }
 }
@@ -207,21 +232,59 @@ impl Drop for MmapWriteGuard<'_> {
     }
 }
 
-/// A VMA whose mm is write-locked and which is itself write-locked, with the facts the restore
-/// needs.
+/// The mmap lock of an mm, held for reading: the kernel crate's guard, with the mm it locks.
+///
+/// Page faults (which take the mmap lock or the VMA lock for reading) are not held up by it.
 ///
 /// # Invariants
 ///
-/// The mmap lock of `mm` is held for writing and `vma` is write-locked for `'a`; `vma` belongs
-/// to `mm`; `facts` were read from `vma` under these locks, so they cannot change while the view
-/// exists.
-pub(crate) struct VmaView<'a> {
+/// `guard` holds `mm`'s mmap lock for reading.
+pub(crate) struct MmapReadGuard<'a> {
+    guard: kmm::MmapReadGuard<'a>,
+    mm: &'a MmWithUser,
+}
+
+impl<'a> MmapReadGuard<'a> {
+    /// Takes the mmap lock of `mm` for reading (`mmap_read_lock()`); may sleep.
+    pub(crate) fn lock(mm: &'a MmWithUser) -> Self {
+        // INVARIANT: `mmap_read_lock()` returns a guard of `mm`'s lock.
+        Self {
+            guard: mm.mmap_read_lock(),
+            mm,
+        }
+    }
+
+    /// The VMA containing `addr` (`vma_lookup()`); `None` if no VMA contains `addr`.
+    pub(crate) fn vma(&self, addr: usize) -> Option<VmaView<'_, ReadLocked>> {
+        let vma = self.guard.vma_lookup(addr)?;
+        // SAFETY: the VMA is valid while the mmap lock is held, i.e. for the borrow of `self`.
+        let facts = unsafe { VmaFacts::read(vma.as_ptr()) };
+        // INVARIANT: the mmap read lock is held for `'_`; the VMA's flags and `vm_page_prot`
+        // change only under the mmap write lock, so `facts` stay true meanwhile.
+        Some(VmaView {
+            vma,
+            mm: self.mm,
+            facts,
+            _lock: PhantomData,
+        })
+    }
+}
+
+/// A VMA whose mm is locked at level `L`, with the facts the restore needs.
+///
+/// # Invariants
+///
+/// The mmap lock of `mm` is held for `'a`: for writing, with `vma` write-locked too, if `L` is
+/// [`WriteLocked`]; at least for reading if `L` is [`ReadLocked`]. `vma` belongs to `mm`; `facts`
+/// were read from `vma` under that lock, so they cannot change while the view exists.
+pub(crate) struct VmaView<'a, L: LockLevel = WriteLocked> {
     vma: &'a VmaRef,
     mm: &'a MmWithUser,
     facts: VmaFacts,
+    _lock: PhantomData<L>,
 }
 
-impl<'a> VmaView<'a> {
+impl<'a, L: LockLevel> VmaView<'a, L> {
     /// The VMA's start address.
     pub(crate) fn start(&self) -> usize {
         self.vma.start()
