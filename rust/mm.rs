@@ -17,6 +17,7 @@
 //! | a present `pte_t` being built       | [`Pte<W>`], `W` ∈ {[`Writable`], [`WriteProtected`], [`UffdProtected`]} |
 //! | `softleaf_t`, migration entries     | [`SoftLeaf`], [`MigrationEntry<A>`], [`AnyMigrationEntry`] |
 //! | `remove_migration_pte()`'s PTE      | [`Restoring<A>`] and its [`WriteGrant`]               |
+//! | the same for a PMD-mapped THP       | the same types at level [`PmdLevel`]: [`RawPmd`], [`Pmd<W>`], [`PmdMigrationEntry<A>`], `Restoring<A, PmdLevel>`, [`PmdWriteGrant`] |
 //! | `vm_area_struct`                    | [`VmaFacts`] (values), [`VmaView`] (locked)           |
 //! | `mmap_write_lock()`, `mmap_read_lock()` | [`MmapWriteGuard`], [`MmapReadGuard`]             |
 //! | `pte_t *` under its PTL             | [`PteSlot<L>`], `L` ∈ {[`WriteLocked`], [`ReadLocked`]} |
@@ -36,6 +37,7 @@ mod folio;
 mod grant;
 pub(crate) mod hook;
 mod layout;
+mod level;
 mod pte;
 mod slot;
 mod softleaf;
@@ -49,32 +51,52 @@ pub(crate) use folio::{
     FolioFacts,
     MappedFolio, //
 };
+// The PMD names are part of the layer's API even where the crate only names the PTE ones (the
+// compile-fail cases name them).
+#[allow(unused_imports)]
 pub(crate) use grant::{
     NoGrant,
+    PmdWriteGrant,
     Restoring,
     WriteGrant, //
+};
+#[allow(unused_imports)]
+pub(crate) use level::{
+    Level,
+    PmdLevel,
+    PteLevel, //
 };
 // The typestate is part of the layer's API even where the crate itself only names it through
 // other types (the compile-fail cases name every state).
 #[allow(unused_imports)]
 pub(crate) use pte::{
     decode,
+    decode_pmd,
     Decoded,
+    Entry,
     EntryKind,
+    Pmd,
     Pte,
     PteFlags,
+    RawEntry,
+    RawPmd,
     RawPte,
+    RestoredEntry,
+    RestoredPmd,
     RestoredPte,
     UffdProtected,
     Writable,
     WriteProtected, //
 };
 pub(crate) use slot::PteSlot;
+#[allow(unused_imports)]
 pub(crate) use softleaf::{
     Access,
     AnyMigrationEntry,
+    AnyPmdMigrationEntry,
     EntryBits,
     MigrationEntry,
+    PmdMigrationEntry,
     Read,
     ReadExclusive,
     SoftLeaf,

@@ -58,8 +58,15 @@
 //! In every other case the typed PTE is bit-for-bit the C one. (`VM_SHADOW_STACK` is carried
 //! through a grant as C's `pte_mkwrite()` does; it is outside the differential matrix.)
 //!
-//! [`Pte::mkuffd`]: crate::mm::Pte::mkuffd
-//! [`Pte::into_protnone`]: crate::mm::Pte::into_protnone
+//! # PMD-mapped THPs
+//!
+//! The same code restores a PMD migration entry: every type here takes the page-table level as
+//! a parameter ([`Level`]), so the steps, the grant rule and the uffd rule are written once.
+//! 7.3's `remove_migration_pmd()` differs from `remove_migration_pte()` in one step the typed
+//! restore follows: soft-dirty is only ever set, never cleared ([`Level::EXACT_SOFT_DIRTY`]).
+//!
+//! [`Pte::mkuffd`]: crate::mm::Entry::mkuffd
+//! [`Pte::into_protnone`]: crate::mm::Entry::into_protnone
 
 use crate::mm::{
     Access,
@@ -67,11 +74,13 @@ use crate::mm::{
     DestPage,
     EntryBits,
     EntryKind,
+    Level,
     MigrationEntry,
     NoGrant,
+    PteLevel,
     Read,
     ReadExclusive,
-    RestoredPte,
+    RestoredEntry,
     Restoring,
     VmaFacts,
     Write,
@@ -126,32 +135,33 @@ pub(crate) fn divergence(kind: EntryKind, bits: EntryBits, vma: &VmaFacts) -> Op
     }
 }
 
-/// The outcome of a restore.
+/// The outcome of a restore at level `L` (PTE by default).
 #[derive(PartialEq, Eq, Debug)]
-pub(crate) struct Restored {
-    /// The PTE to install.
-    pub(crate) pte: RestoredPte,
+pub(crate) struct Restored<L: Level = PteLevel> {
+    /// The PTE (or PMD) to install.
+    pub(crate) pte: RestoredEntry<L>,
     /// Whether the mapping is added as exclusive (`RMAP_EXCLUSIVE`).
     pub(crate) exclusive: bool,
     /// For a Write entry restored write-protected: why.
     pub(crate) refused: Option<NoGrant>,
 }
 
-/// Restoring a migration entry of one kind.
-pub(crate) trait Restore {
-    /// The PTE to install in place of `self` in `vma`, mapping `dest` (the destination page),
-    /// for a folio described by `folio`.
-    fn restore(self, dest: &DestPage<'_>, vma: &VmaFacts, folio: FolioState) -> Restored;
+/// Restoring a migration entry of one kind at level `L`.
+pub(crate) trait Restore<L: Level> {
+    /// The entry to install in place of `self` in `vma`, mapping `dest` (the destination page;
+    /// for a PMD the destination folio's head page), for a folio described by `folio`.
+    fn restore(self, dest: &DestPage<'_>, vma: &VmaFacts, folio: FolioState) -> Restored<L>;
 }
 
-/// The steps every kind shares: the PTE from `vm_page_prot` for `dest` (write-protected), young,
-/// dirty and exact soft-dirty.
-fn common<A: Access>(
-    entry: MigrationEntry<A>,
+/// The steps every kind shares: the entry from `vm_page_prot` for `dest` (write-protected),
+/// young, dirty and soft-dirty as 7.3 sets them at level `L`: exactly the migration entry's bit
+/// for a PTE, only ever set for a PMD (where `pmd_mkdirty()` has set it too).
+fn common<A: Access, L: Level>(
+    entry: MigrationEntry<A, L>,
     dest: &DestPage<'_>,
     vma: &VmaFacts,
     folio: FolioState,
-) -> Restoring<A> {
+) -> Restoring<A, L> {
     let bits = entry.bits();
     let mut r = entry.rebuild(dest, vma.page_prot());
     if !bits.young {
@@ -160,26 +170,33 @@ fn common<A: Access>(
     if folio.dirty && bits.dirty {
         r = r.mkdirty();
     }
-    r.with_soft_dirty(bits.soft_dirty)
+    if L::EXACT_SOFT_DIRTY {
+        r.with_soft_dirty(bits.soft_dirty)
+    } else if bits.soft_dirty {
+        r.mksoft_dirty()
+    } else {
+        r
+    }
 }
 
-/// The write-protected PTE, with the uffd bit (and, under RWP, `PAGE_NONE`) if the entry had it.
-fn protected<A: Access>(r: Restoring<A>, vma: &VmaFacts) -> RestoredPte {
+/// The write-protected entry, with the uffd bit (and, under RWP, `PAGE_NONE`) if the migration
+/// entry had it.
+fn protected<A: Access, L: Level>(r: Restoring<A, L>, vma: &VmaFacts) -> RestoredEntry<L> {
     let uffd = r.bits().uffd;
     let pte = r.into_write_protected();
     if !uffd {
-        return RestoredPte::WriteProtected(pte);
+        return RestoredEntry::WriteProtected(pte);
     }
     let pte = pte.mkuffd();
     if vma.flags().uffd_rwp {
-        RestoredPte::Uffd(pte.into_protnone())
+        RestoredEntry::Uffd(pte.into_protnone())
     } else {
-        RestoredPte::Uffd(pte)
+        RestoredEntry::Uffd(pte)
     }
 }
 
-impl Restore for MigrationEntry<Read> {
-    fn restore(self, dest: &DestPage<'_>, vma: &VmaFacts, folio: FolioState) -> Restored {
+impl<L: Level> Restore<L> for MigrationEntry<Read, L> {
+    fn restore(self, dest: &DestPage<'_>, vma: &VmaFacts, folio: FolioState) -> Restored<L> {
         Restored {
             pte: protected(common(self, dest, vma, folio), vma),
             exclusive: false,
@@ -188,8 +205,8 @@ impl Restore for MigrationEntry<Read> {
     }
 }
 
-impl Restore for MigrationEntry<ReadExclusive> {
-    fn restore(self, dest: &DestPage<'_>, vma: &VmaFacts, folio: FolioState) -> Restored {
+impl<L: Level> Restore<L> for MigrationEntry<ReadExclusive, L> {
+    fn restore(self, dest: &DestPage<'_>, vma: &VmaFacts, folio: FolioState) -> Restored<L> {
         Restored {
             pte: protected(common(self, dest, vma, folio), vma),
             exclusive: folio.anon,
@@ -198,10 +215,10 @@ impl Restore for MigrationEntry<ReadExclusive> {
     }
 }
 
-impl Restore for MigrationEntry<Write> {
-    fn restore(self, dest: &DestPage<'_>, vma: &VmaFacts, folio: FolioState) -> Restored {
+impl<L: Level> Restore<L> for MigrationEntry<Write, L> {
+    fn restore(self, dest: &DestPage<'_>, vma: &VmaFacts, folio: FolioState) -> Restored<L> {
         let (pte, refused) = match common(self, dest, vma, folio).mint(vma) {
-            Ok(grant) => (RestoredPte::Writable(WriteGrant::mkwrite(grant)), None),
+            Ok(grant) => (RestoredEntry::Writable(WriteGrant::mkwrite(grant)), None),
             Err((why, r)) => (protected(r, vma), Some(why)),
         };
         Restored {
@@ -212,8 +229,8 @@ impl Restore for MigrationEntry<Write> {
     }
 }
 
-impl Restore for AnyMigrationEntry {
-    fn restore(self, dest: &DestPage<'_>, vma: &VmaFacts, folio: FolioState) -> Restored {
+impl<L: Level> Restore<L> for AnyMigrationEntry<L> {
+    fn restore(self, dest: &DestPage<'_>, vma: &VmaFacts, folio: FolioState) -> Restored<L> {
         match self {
             Self::Read(e) => e.restore(dest, vma, folio),
             Self::ReadExclusive(e) => e.restore(dest, vma, folio),

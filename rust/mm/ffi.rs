@@ -109,6 +109,22 @@ pure! {
     fn swp_soft_dirty(pte: u64, set: bool) -> u64 = migentry_swp_soft_dirty;
     fn swp_uffd(pte: u64, set: bool) -> u64 = migentry_swp_uffd;
     fn nr_online_nodes() -> u32 = migentry_nr_online_nodes;
+    fn pfn_pmd(pfn: u64, prot: u64) -> u64 = migentry_pfn_pmd;
+    fn pmd_mkold(pmd: u64) -> u64 = migentry_pmd_mkold;
+    fn pmd_mkdirty(pmd: u64) -> u64 = migentry_pmd_mkdirty;
+    fn pmd_mksoft_dirty(pmd: u64) -> u64 = migentry_pmd_mksoft_dirty;
+    fn pmd_clear_soft_dirty(pmd: u64) -> u64 = migentry_pmd_clear_soft_dirty;
+    fn pmd_wrprotect(pmd: u64) -> u64 = migentry_pmd_wrprotect;
+    fn pmd_mkuffd(pmd: u64) -> u64 = migentry_pmd_mkuffd;
+    fn pmd_clear_uffd(pmd: u64) -> u64 = migentry_pmd_clear_uffd;
+    fn pmd_mkwrite_novma(pmd: u64) -> u64 = migentry_pmd_mkwrite_novma;
+    fn pmd_mkwrite_shstk(pmd: u64) -> u64 = migentry_pmd_mkwrite_shstk;
+    fn pmd_clear_saveddirty(pmd: u64) -> u64 = migentry_pmd_clear_saveddirty;
+    fn pmd_mkprotnone(pmd: u64) -> u64 = migentry_pmd_mkprotnone;
+    fn mk_pmd_migration(kind: u32, pfn: u64, young: bool, dirty: bool) -> u64 =
+        migentry_mk_pmd_migration;
+    fn pmd_swp_soft_dirty(pmd: u64, set: bool) -> u64 = migentry_pmd_swp_soft_dirty;
+    fn pmd_swp_uffd(pmd: u64, set: bool) -> u64 = migentry_pmd_swp_uffd;
 }
 
 /// `pte_*()` predicates, kind and PFN of an entry value, in one call.
@@ -116,6 +132,14 @@ pub(super) fn pte_attrs(pte: u64) -> migentry_pte_attrs {
     let mut out = migentry_pte_attrs::default();
     // SAFETY: the shim writes only through the valid pointer it is given.
     unsafe { migentry_pte_attrs(pte, &mut out) };
+    out
+}
+
+/// `pmd_*()` predicates, kind and PFN of a PMD value, in one call.
+pub(super) fn pmd_attrs(pmd: u64) -> migentry_pte_attrs {
+    let mut out = migentry_pte_attrs::default();
+    // SAFETY: the shim writes only through the valid pointer it is given.
+    unsafe { migentry_pmd_attrs(pmd, &mut out) };
     out
 }
 

@@ -86,6 +86,38 @@ void migentry_pte_attrs(u64 val, struct migentry_pte_attrs *out)
 			      ATTR(swp_offset(entry) & SWP_MIG_DIRTY, MIGENTRY_ATTR_MIG_DIRTY);
 }
 
+void migentry_pmd_attrs(u64 val, struct migentry_pte_attrs *out)
+{
+	pmd_t pmd = __pmd(val);
+	softleaf_t entry;
+
+	out->pfn = 0;
+	out->leaf_type = 0;
+	out->attrs = 0;
+	if (pmd_none(pmd))
+		return;
+	if (pmd_present(pmd)) {
+		out->pfn = pmd_pfn(pmd);
+		out->attrs = MIGENTRY_ATTR_PRESENT |
+			     ATTR(pmd_write(pmd), MIGENTRY_ATTR_WRITE) |
+			     ATTR(pmd_dirty(pmd), MIGENTRY_ATTR_DIRTY) |
+			     ATTR(pmd_young(pmd), MIGENTRY_ATTR_YOUNG) |
+			     ATTR(pmd_soft_dirty(pmd), MIGENTRY_ATTR_SOFT_DIRTY) |
+			     ATTR(pmd_uffd(pmd), MIGENTRY_ATTR_UFFD) |
+			     ATTR(pmd_protnone(pmd), MIGENTRY_ATTR_PROTNONE);
+		return;
+	}
+	entry = softleaf_from_pmd(pmd);
+	out->leaf_type = softleaf_type(entry);
+	if (softleaf_has_pfn(entry))
+		out->pfn = softleaf_to_pfn(entry);
+	out->attrs = ATTR(pmd_swp_soft_dirty(pmd), MIGENTRY_ATTR_SOFT_DIRTY) |
+		     ATTR(pmd_swp_uffd(pmd), MIGENTRY_ATTR_UFFD);
+	if (softleaf_is_migration(entry))
+		out->attrs |= ATTR(swp_offset(entry) & SWP_MIG_YOUNG, MIGENTRY_ATTR_MIG_YOUNG) |
+			      ATTR(swp_offset(entry) & SWP_MIG_DIRTY, MIGENTRY_ATTR_MIG_DIRTY);
+}
+
 #define PTE_OP(name, expr)			\
 u64 migentry_##name(u64 val)			\
 {						\
@@ -105,6 +137,25 @@ PTE_OP(pte_mkwrite_novma, pte_mkwrite_novma(pte))
 PTE_OP(pte_mkwrite_shstk, pte_mkwrite_shstk(pte))
 PTE_OP(pte_clear_saveddirty, pte_clear_saveddirty(pte))
 
+#define PMD_OP(name, expr)			\
+u64 migentry_##name(u64 val)			\
+{						\
+	pmd_t pmd = __pmd(val);			\
+						\
+	return pmd_val(expr);			\
+}
+
+PMD_OP(pmd_mkold, pmd_mkold(pmd))
+PMD_OP(pmd_mkdirty, pmd_mkdirty(pmd))
+PMD_OP(pmd_mksoft_dirty, pmd_mksoft_dirty(pmd))
+PMD_OP(pmd_clear_soft_dirty, pmd_clear_soft_dirty(pmd))
+PMD_OP(pmd_wrprotect, pmd_wrprotect(pmd))
+PMD_OP(pmd_mkuffd, pmd_mkuffd(pmd))
+PMD_OP(pmd_clear_uffd, pmd_clear_uffd(pmd))
+PMD_OP(pmd_mkwrite_novma, pmd_mkwrite_novma(pmd))
+PMD_OP(pmd_mkwrite_shstk, pmd_mkwrite_shstk(pmd))
+PMD_OP(pmd_clear_saveddirty, pmd_clear_saveddirty(pmd))
+
 /* pte_modify(pte, PAGE_NONE) without reading the unexported cc_mask (see the header). */
 #pragma push_macro("_PAGE_CC")
 #undef _PAGE_CC
@@ -116,6 +167,15 @@ u64 migentry_pte_mkprotnone(u64 old)
 
 	return pte_val(old & _PAGE_RW ? pte_mksaveddirty(pte) : pte_clear_saveddirty(pte));
 }
+
+/* pmd_modify(pmd, PAGE_NONE), the same way. */
+u64 migentry_pmd_mkprotnone(u64 old)
+{
+	u64 val = (old & _HPAGE_CHG_MASK) | (check_pgprot(PAGE_NONE) & ~_HPAGE_CHG_MASK);
+	pmd_t pmd = __pmd(flip_protnone_guard(old, val, PHYSICAL_PMD_PAGE_MASK));
+
+	return pmd_val(old & _PAGE_RW ? pmd_mksaveddirty(pmd) : pmd_clear_saveddirty(pmd));
+}
 #pragma pop_macro("_PAGE_CC")
 
 u64 migentry_pfn_pte(u64 pfn, u64 prot)
@@ -123,23 +183,47 @@ u64 migentry_pfn_pte(u64 pfn, u64 prot)
 	return pte_val(pfn_pte(pfn, __pgprot(prot)));
 }
 
+u64 migentry_pfn_pmd(u64 pfn, u64 prot)
+{
+	return pmd_val(pmd_mkhuge(pfn_pmd(pfn, __pgprot(prot))));
+}
+
 u64 migentry_prot(bool shared)
 {
 	return pgprot_val(shared ? PAGE_SHARED : PAGE_COPY);
 }
 
-u64 migentry_mk_migration(u32 kind, u64 pfn, bool young, bool dirty)
+static softleaf_t mk_migration(u32 kind, u64 pfn, bool young, bool dirty)
 {
 	unsigned long offset = pfn | (young ? SWP_MIG_YOUNG : 0) | (dirty ? SWP_MIG_DIRTY : 0);
-	softleaf_t entry;
 
 	if (kind == SOFTLEAF_MIGRATION_WRITE)
-		entry = make_writable_migration_entry(offset);
-	else if (kind == SOFTLEAF_MIGRATION_READ_EXCLUSIVE)
-		entry = make_readable_exclusive_migration_entry(offset);
-	else
-		entry = make_readable_migration_entry(offset);
-	return pte_val(softleaf_to_pte(entry));
+		return make_writable_migration_entry(offset);
+	if (kind == SOFTLEAF_MIGRATION_READ_EXCLUSIVE)
+		return make_readable_exclusive_migration_entry(offset);
+	return make_readable_migration_entry(offset);
+}
+
+u64 migentry_mk_migration(u32 kind, u64 pfn, bool young, bool dirty)
+{
+	return pte_val(softleaf_to_pte(mk_migration(kind, pfn, young, dirty)));
+}
+
+u64 migentry_mk_pmd_migration(u32 kind, u64 pfn, bool young, bool dirty)
+{
+	return pmd_val(softleaf_to_pmd(mk_migration(kind, pfn, young, dirty)));
+}
+
+u64 migentry_pmd_swp_soft_dirty(u64 val, bool set)
+{
+	pmd_t pmd = __pmd(val);
+
+	return pmd_val(set ? pmd_swp_mksoft_dirty(pmd) : pmd_swp_clear_soft_dirty(pmd));
+}
+
+u64 migentry_pmd_swp_uffd(u64 val, bool set)
+{
+	return pmd_val(set ? pmd_swp_mkuffd(__pmd(val)) : pmd_swp_clear_uffd(__pmd(val)));
 }
 
 u64 migentry_swp_soft_dirty(u64 val, bool set)

@@ -80,11 +80,36 @@ u64 migentry_pte_clear_saveddirty(u64 pte);
 u64 migentry_pte_mkprotnone(u64 pte);
 u64 migentry_prot(bool shared);	/* PAGE_SHARED or PAGE_COPY */
 
+/*
+ * The same at the PMD level (a PMD-mapped THP), with the pmd_*() helpers:
+ * pfn_pmd() is folio_mk_pmd()'s pmd_mkhuge(pfn_pmd()), and
+ * migentry_pmd_mkprotnone() is pmd_modify(pmd, PAGE_NONE) as
+ * migentry_pte_mkprotnone() is pte_modify() (_HPAGE_CHG_MASK, the PMD's PFN
+ * mask). The predicates of a PMD fill the same struct as a PTE's.
+ */
+void migentry_pmd_attrs(u64 pmd, struct migentry_pte_attrs *out);
+u64 migentry_pfn_pmd(u64 pfn, u64 prot);
+u64 migentry_pmd_mkold(u64 pmd);
+u64 migentry_pmd_mkdirty(u64 pmd);
+u64 migentry_pmd_mksoft_dirty(u64 pmd);
+u64 migentry_pmd_clear_soft_dirty(u64 pmd);
+u64 migentry_pmd_wrprotect(u64 pmd);
+u64 migentry_pmd_mkuffd(u64 pmd);
+u64 migentry_pmd_clear_uffd(u64 pmd);
+u64 migentry_pmd_mkwrite_novma(u64 pmd);
+u64 migentry_pmd_mkwrite_shstk(u64 pmd);
+u64 migentry_pmd_clear_saveddirty(u64 pmd);
+u64 migentry_pmd_mkprotnone(u64 pmd);
+
 /* Migration entries as non-present PTE values. */
 /* kind: the softleaf_type of the entry to make (a migration one). */
 u64 migentry_mk_migration(u32 kind, u64 pfn, bool young, bool dirty);
 u64 migentry_swp_soft_dirty(u64 pte, bool set);
 u64 migentry_swp_uffd(u64 pte, bool set);
+/* The same as non-present PMD values (softleaf_to_pmd(), pmd_swp_*()). */
+u64 migentry_mk_pmd_migration(u32 kind, u64 pfn, bool young, bool dirty);
+u64 migentry_pmd_swp_soft_dirty(u64 pmd, bool set);
+u64 migentry_pmd_swp_uffd(u64 pmd, bool set);
 
 /*
  * What migration_entry_supports_ad() is computed from: the largest swap
