@@ -127,6 +127,8 @@ pub(crate) mod cref {
     //! the reference layer (`rust/reference.rs`) only: the module's real path never calls them.
     #[cfg(all(CONFIG_KUNIT, not(CONFIG_ARCH_HAS_CC_PLATFORM)))]
     pub(crate) use super::ffi::cref_check_protnone as check_protnone;
+    #[cfg(CONFIG_KUNIT)]
+    pub(crate) use super::ffi::cref_restore_pmd as restore_pmd;
     pub(crate) use super::ffi::{
         cref_restore as restore,
         MIGENTRY_REF_PETERX_V3 as PETERX_V3,

@@ -10,6 +10,8 @@
 //!   did not write-protect (before f1eb1bacfba9): the Nov 2022 data-loss bug.
 //! - [`Policy::PeterxV3`]: v6.1 with Peter Xu's dropped v3 fix, which write-protected every
 //!   non-Write entry.
+//!
+//! [`restore_pmd`] is Linux 7.3's `remove_migration_pmd()`, for PMD migration entries.
 
 use crate::{
     mm::{
@@ -69,13 +71,32 @@ pub(crate) fn restore(
     }
 }
 
-/// The shim's `pte_modify(pte, PAGE_NONE)` (the typed restore's [`into_protnone`]) against the
-/// kernel's, on every combination of the PTE bits either reads: `(values compared, how many
-/// differ, the first that differs)`. Only where the kernel's links: without
-/// `CONFIG_ARCH_HAS_CC_PLATFORM` (see `migentry_shim.h`).
+/// What Linux 7.3's `remove_migration_pmd()` installs in place of the PMD migration entry value
+/// `entry`, mapping the THP whose head page is `dest_pfn`, in a VMA described by `vma`
+/// (`rust/reference/migentry_ref.c`, `ref_pmd_upstream()`). Only 7.3 has a PMD reference. Only
+/// the KUnit suite uses it until the device handles THPs.
+#[cfg(CONFIG_KUNIT)]
+pub(crate) fn restore_pmd(
+    entry: u64,
+    dest_pfn: u64,
+    vma: &VmaFacts,
+    folio: FolioState,
+) -> RefResult {
+    let (val, exclusive) = mm::cref::restore_pmd(entry, dest_pfn, vma, folio.dirty, folio.anon);
+    RefResult {
+        val,
+        decoded: mm::decode_pmd(val),
+        exclusive,
+    }
+}
+
+/// The shim's `pte_modify(pte, PAGE_NONE)` (with `pmd`: `pmd_modify(pmd, PAGE_NONE)`), the
+/// typed restore's [`into_protnone`], against the kernel's, on every combination of the entry
+/// bits either reads: `(values compared, how many differ, the first that differs)`. Only where
+/// the kernel's links: without `CONFIG_ARCH_HAS_CC_PLATFORM` (see `migentry_shim.h`).
 ///
-/// [`into_protnone`]: crate::mm::Pte::into_protnone
+/// [`into_protnone`]: crate::mm::Entry::into_protnone
 #[cfg(all(CONFIG_KUNIT, not(CONFIG_ARCH_HAS_CC_PLATFORM)))]
-pub(crate) fn check_protnone() -> (u64, u64, u64) {
-    mm::cref::check_protnone()
+pub(crate) fn check_protnone(pmd: bool) -> (u64, u64, u64) {
+    mm::cref::check_protnone(pmd)
 }

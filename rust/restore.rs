@@ -64,6 +64,7 @@
 //! a parameter ([`Level`]), so the steps, the grant rule and the uffd rule are written once.
 //! 7.3's `remove_migration_pmd()` differs from `remove_migration_pte()` in one step the typed
 //! restore follows: soft-dirty is only ever set, never cleared ([`Level::EXACT_SOFT_DIRTY`]).
+//! The PMD's C steps, its own divergences and their predictor are in [`pmd`].
 //!
 //! [`Pte::mkuffd`]: crate::mm::Entry::mkuffd
 //! [`Pte::into_protnone`]: crate::mm::Entry::into_protnone
@@ -88,6 +89,7 @@ use crate::mm::{
 };
 
 pub(crate) mod hook;
+pub(crate) mod pmd;
 #[cfg(CONFIG_KUNIT)]
 mod tests;
 

@@ -10,6 +10,8 @@ The guest writes the kernel console to one log and the output of its programs
 - the console shows no BUG, WARNING, Oops, panic, lockdep or sanitizer report,
 - every selftest binary printed a kselftest "# Totals:" line (check mode),
 - every KUnit suite printed its summary and agrees with its own case lines,
+- where migentry's KUnit suite ran, both differential summaries (PTE and PMD)
+  were printed, each with 0 unexpected results,
 - and nothing failed.
 
 Check mode ends with the line "N passed, N failed, N skipped". The results
@@ -74,6 +76,12 @@ RUNNER_RESULT = re.compile(r"^(not ok|ok) \d+ selftests: (\S+): run_migentry\.sh
 # A binary's header in run_migentry.sh's TAP, and a harness test case it skipped.
 KSFT_BINARY = re.compile(r"^# selftests: (\S+): (\S+)$")
 HARNESS_SKIP = re.compile(r"^# (?:# )*ok \d+ (\S+) # SKIP ?(.*)$")
+# The summaries of the exhaustive differential KUnit cases (rust/restore/tests.rs).
+DIFFERENTIAL = re.compile(
+    r"^# migentry (pmd )?differential: (\d+) cases, (\d+) documented divergences, (\d+) unexpected$"
+)
+# Every differential migentry's suite must print, by the name of its level.
+DIFFERENTIAL_LEVELS = ("pte", "pmd")
 VM_RUN_EXIT = re.compile(r"^migentry-vm-run: exit (\d+)")
 VM_RUN_PROBLEM = re.compile(r"^migentry-vm-run: (rmmod failed|insmod failed)")
 
@@ -142,6 +150,7 @@ def check_console(lines, v, kunit_prefix="migentry"):
         v.problem("console log missing")
         return
     suites = {}
+    differentials = {}
     current = None
     for raw in lines:
         line = TIMESTAMP.sub("", raw.rstrip("\r"))
@@ -154,7 +163,11 @@ def check_console(lines, v, kunit_prefix="migentry"):
             suites[current] = {"pass": 0, "fail": 0, "skip": 0, "summary": None, "result": None}
             continue
         if "# migentry " in line:
-            v.notes.append(line[line.index("# migentry "):])
+            note = line[line.index("# migentry "):]
+            v.notes.append(note)
+            m = DIFFERENTIAL.match(note.rstrip())
+            if m:
+                differentials[m.group(1).strip() if m.group(1) else "pte"] = int(m.group(4))
         if current is None:
             continue
         m = KUNIT_CASE.match(line)
@@ -191,6 +204,26 @@ def check_console(lines, v, kunit_prefix="migentry"):
         v.failed += s["fail"]
         v.skipped += s["skip"]
         v.notes.append(f"kunit {name}: pass:{s['pass']} fail:{s['fail']} skip:{s['skip']}")
+    if any(name.startswith(kunit_prefix) for name in suites):
+        check_differentials(differentials, v)
+
+
+def check_differentials(found, v):
+    """Each differential summary must be there, with 0 unexpected results.
+
+    `found` maps a level ("pte", "pmd") to the unexpected count its summary
+    line printed. The KUnit case asserts the same, but a case that stopped
+    printing its line, or a line that reports a difference, must not pass
+    unnoticed either.
+    """
+    for level in DIFFERENTIAL_LEVELS:
+        what = "pmd differential" if level == "pmd" else "differential"
+        if level not in found:
+            v.problem(f"kunit: no '# migentry {what}: ...' summary line")
+            v.failed += 1
+        elif found[level] != 0:
+            v.problem(f"kunit: # migentry {what}: {found[level]} unexpected")
+            v.failed += 1
 
 
 def unwrap_runner(lines, v):

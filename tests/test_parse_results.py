@@ -36,6 +36,8 @@ CONSOLE_CLEAN = """\
 [    2.100200]     ok 2 entry_from_present
 [    2.100300]     ok 3 needs_numa # SKIP one node
 [    2.100050] migentry: # migentry differential: 12288 cases, 5376 documented divergences, 0 unexpected
+[    2.100060] migentry: # migentry differential: per divergence [2048, 1024, 256, 2048]; pre-6.2 write+uffd 2176, v3 read->write 0
+[    2.100070] migentry: # migentry pmd differential: 12288 cases, 3328 documented divergences, 0 unexpected
 [    2.100400] # migentry_restore: pass:2 fail:0 skip:1 total:3
 [    2.100500] # Totals: pass:2 fail:0 skip:1 total:3
 [    2.100600] ok 1 migentry_restore
@@ -96,11 +98,39 @@ class CleanRun(unittest.TestCase):
         rc, out = run(CONSOLE_CLEAN, RESULTS_CLEAN)
         self.assertEqual(rc, 0, out)
         self.assertIn("# migentry differential: 12288 cases", out)
+        self.assertIn("# migentry pmd differential: 12288 cases", out)
         # 2 KUnit passes + 3 + 1 selftest passes; 1 KUnit skip + 1 selftest skip.
         self.assertEqual(last_line(out), "6 passed, 0 failed, 2 skipped")
 
 
 class Failures(unittest.TestCase):
+    def test_missing_differential_line_fails(self):
+        for line in ("# migentry differential: 12288", "# migentry pmd differential: 12288"):
+            with self.subTest(line=line):
+                console = "\n".join(l for l in CONSOLE_CLEAN.splitlines() if line not in l) + "\n"
+                rc, out = run(console, RESULTS_CLEAN)
+                self.assertEqual(rc, 1, out)
+                what = line.split(":")[0].lstrip("# ")
+                self.assertIn(f"FAIL: kunit: no '# {what}: ...' summary line", out)
+                self.assertNotRegex(last_line(out), r" 0 failed")
+
+    def test_unexpected_differential_result_fails(self):
+        for old in ("documented divergences, 0 unexpected\n[    2.100060]",
+                    "3328 documented divergences, 0 unexpected"):
+            with self.subTest(old=old):
+                console = CONSOLE_CLEAN.replace(old, old.replace("0 unexpected", "3 unexpected"))
+                self.assertNotEqual(console, CONSOLE_CLEAN)
+                rc, out = run(console, RESULTS_CLEAN)
+                self.assertEqual(rc, 1, out)
+                self.assertRegex(out, r"FAIL: kunit: # migentry (pmd )?differential: 3 unexpected")
+                self.assertNotRegex(last_line(out), r" 0 failed")
+
+    def test_differential_lines_not_required_without_migentry_kunit(self):
+        console = CONSOLE_CLEAN[:CONSOLE_CLEAN.index("[    1.234000]")]
+        rc, out = run(console, RESULTS_CLEAN)
+        self.assertEqual(rc, 0, out)
+        self.assertNotIn("summary line", out)
+
     def test_warning_in_console_fails(self):
         console = CONSOLE_CLEAN + (
             "[    3.000000] ------------[ cut here ]------------\n"

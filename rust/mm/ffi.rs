@@ -185,16 +185,7 @@ pub(crate) fn cref_restore(
     folio_dirty: bool,
     folio_anon: bool,
 ) -> (u64, bool) {
-    let f = vma.flags();
-    let cvma = ref_generated::migentry_ref_vma {
-        page_prot: vma.page_prot().val(),
-        write: f.write,
-        shared: f.shared,
-        softdirty: f.softdirty,
-        uffd_wp: f.uffd_wp,
-        uffd_rwp: f.uffd_rwp,
-        shadow_stack: f.shadow_stack,
-    };
+    let cvma = ref_vma(vma);
     // SAFETY: `cvma` is a valid local; the reference only computes on the values it is given.
     let pte = unsafe {
         ref_generated::migentry_ref_restore(
@@ -211,13 +202,56 @@ pub(crate) fn cref_restore(
     (pte, exclusive)
 }
 
-/// Compares the shim's `pte_modify(pte, PAGE_NONE)` with the kernel's over the C reference's
-/// set of PTE values: `(values compared, how many differ, the first that differs)`. Only where
-/// the kernel's links (no `CONFIG_ARCH_HAS_CC_PLATFORM`), for the KUnit suite.
+/// The VMA as the C references take it.
+fn ref_vma(vma: &VmaFacts) -> ref_generated::migentry_ref_vma {
+    let f = vma.flags();
+    ref_generated::migentry_ref_vma {
+        page_prot: vma.page_prot().val(),
+        write: f.write,
+        shared: f.shared,
+        softdirty: f.softdirty,
+        uffd_wp: f.uffd_wp,
+        uffd_rwp: f.uffd_rwp,
+        shadow_stack: f.shadow_stack,
+    }
+}
+
+/// Runs the C reference of 7.3's `remove_migration_pmd()` on the PMD migration entry value
+/// `swp`, mapping the THP whose head page is `dest_pfn` in a VMA described by `vma`; returns the
+/// PMD value and whether the mapping would be exclusive. Only the KUnit suite uses it until the
+/// device handles THPs.
+#[cfg(CONFIG_KUNIT)]
+pub(crate) fn cref_restore_pmd(
+    swp: u64,
+    dest_pfn: u64,
+    vma: &VmaFacts,
+    folio_dirty: bool,
+    folio_anon: bool,
+) -> (u64, bool) {
+    let cvma = ref_vma(vma);
+    // SAFETY: `cvma` is a valid local; the reference only computes on the values it is given.
+    let pmd = unsafe {
+        ref_generated::migentry_ref_restore_pmd(
+            swp,
+            dest_pfn,
+            &cvma,
+            folio_dirty,
+            super::migration_ad(),
+        )
+    };
+    // SAFETY: a pure function of its arguments.
+    let exclusive = unsafe { ref_generated::migentry_ref_exclusive_pmd(swp, folio_anon) };
+    (pmd, exclusive)
+}
+
+/// Compares the shim's `pte_modify(pte, PAGE_NONE)` (`pmd`: `pmd_modify(pmd, PAGE_NONE)`) with
+/// the kernel's over the C reference's set of entry values: `(values compared, how many differ,
+/// the first that differs)`. Only where the kernel's links (no `CONFIG_ARCH_HAS_CC_PLATFORM`),
+/// for the KUnit suite.
 #[cfg(all(CONFIG_KUNIT, not(CONFIG_ARCH_HAS_CC_PLATFORM)))]
-pub(crate) fn cref_check_protnone() -> (u64, u64, u64) {
+pub(crate) fn cref_check_protnone(pmd: bool) -> (u64, u64, u64) {
     let (mut bad, mut first) = (0, 0);
     // SAFETY: the reference only computes on values and writes through the two valid pointers.
-    let checked = unsafe { ref_generated::migentry_ref_check_protnone(&mut bad, &mut first) };
+    let checked = unsafe { ref_generated::migentry_ref_check_protnone(pmd, &mut bad, &mut first) };
     (checked, bad, first)
 }

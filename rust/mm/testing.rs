@@ -13,6 +13,7 @@ use kernel::kunit::in_kunit_test;
 use super::{
     ffi,
     AnyMigrationEntry,
+    AnyPmdMigrationEntry,
     DestPage,
     EntryBits,
     EntryKind,
@@ -30,6 +31,18 @@ pub(crate) fn migration_entry(
 ) -> Option<AnyMigrationEntry> {
     in_kunit_test()
         .then(|| AnyMigrationEntry::fabricate(kind, pfn, bits))
+        .flatten()
+}
+
+/// A PMD migration entry of `kind` for `pfn` (a THP's head page) with `bits`, decoded from its
+/// raw value by the PMD decoder.
+pub(crate) fn pmd_migration_entry(
+    kind: EntryKind,
+    pfn: u64,
+    bits: EntryBits,
+) -> Option<AnyPmdMigrationEntry> {
+    in_kunit_test()
+        .then(|| AnyPmdMigrationEntry::fabricate(kind, pfn, bits))
         .flatten()
 }
 
@@ -77,6 +90,11 @@ pub(crate) fn present_pte(pfn: u64, b: PresentBits) -> Option<RawPte> {
 /// `pte_wrprotect()` of a value, for relations the suite checks.
 pub(crate) fn wrprotect(val: u64) -> u64 {
     ffi::pte_wrprotect(val)
+}
+
+/// `pmd_wrprotect()` of a value, for relations the suite checks.
+pub(crate) fn pmd_wrprotect(val: u64) -> u64 {
+    ffi::pmd_wrprotect(val)
 }
 
 /// Any entry value, as if read from a page table.

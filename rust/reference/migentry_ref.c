@@ -75,6 +75,64 @@ static pte_t ref_upstream(pte_t old_pte, u64 new_pfn, const struct migentry_ref_
 	return pte;
 }
 
+/* x86's pmd_mkwrite(pmd, vma) (arch/x86/mm/pgtable.c, not exported). */
+static pmd_t ref_pmd_mkwrite(pmd_t pmd, bool shadow_stack)
+{
+	if (shadow_stack)
+		return pmd_mkwrite_shstk(pmd);
+	return pmd_clear_saveddirty(pmd_mkwrite_novma(pmd));
+}
+
+/* pmd_modify(pmd, PAGE_NONE), with the shim's copy where the kernel's does not link. */
+static pmd_t ref_pmd_protnone(pmd_t pmd)
+{
+#ifdef CONFIG_ARCH_HAS_CC_PLATFORM
+	return __pmd(migentry_pmd_mkprotnone(pmd_val(pmd)));
+#else
+	return pmd_modify(pmd, PAGE_NONE);
+#endif
+}
+
+/*
+ * Linux 7.3, mm/huge_memory.c remove_migration_pmd(): the PMD it installs in
+ * place of a PMD migration entry, for a THP that is not device-private. The
+ * order is the kernel's: soft-dirty is only ever set, pmd_mkuffd() follows
+ * pmd_mkwrite() unconditionally, PAGE_NONE comes before the young and dirty
+ * bits, and pmd_mkdirty() sets soft-dirty too on x86.
+ */
+static pmd_t ref_pmd_upstream(pmd_t old_pmd, u64 new_pfn, const struct migentry_ref_vma *vma,
+			      bool folio_dirty, bool mig_ad)
+{
+	softleaf_t entry = softleaf_from_pmd(old_pmd);
+	pmd_t pmd;
+
+	pmd = pmd_mkhuge(pfn_pmd(new_pfn, __pgprot(vma->page_prot)));
+	if (pmd_swp_soft_dirty(old_pmd))
+		pmd = pmd_mksoft_dirty(pmd);
+	if (softleaf_is_migration_write(entry))
+		pmd = ref_pmd_mkwrite(pmd, vma->shadow_stack);
+	if (pmd_swp_uffd(old_pmd))
+		pmd = pmd_mkuffd(pmd);
+	if (pmd_swp_uffd(old_pmd) && IS_ENABLED(CONFIG_ARCH_HAS_PTE_PROTNONE) && vma->uffd_rwp)
+		pmd = ref_pmd_protnone(pmd);
+	if (!mig_young(entry, mig_ad))
+		pmd = pmd_mkold(pmd);
+	if (folio_dirty && mig_dirty(entry, mig_ad))
+		pmd = pmd_mkdirty(pmd);
+	return pmd;
+}
+
+u64 migentry_ref_restore_pmd(u64 swp_pmd, u64 new_pfn, const struct migentry_ref_vma *vma,
+			     bool folio_dirty, bool mig_ad)
+{
+	return pmd_val(ref_pmd_upstream(__pmd(swp_pmd), new_pfn, vma, folio_dirty, mig_ad));
+}
+
+bool migentry_ref_exclusive_pmd(u64 swp_pmd, bool folio_anon)
+{
+	return folio_anon && !softleaf_is_migration_read(softleaf_from_pmd(__pmd(swp_pmd)));
+}
+
 /*
  * vm_page_prot as v6.1 computed it: vma_wants_writenotify() did not yet list
  * userfaultfd_wp() (added by 51d3d5eb74ff for v6.2), so a shared writable
@@ -143,15 +201,16 @@ bool migentry_ref_exclusive(u64 swp_pte, bool folio_anon)
 }
 
 #ifndef CONFIG_ARCH_HAS_CC_PLATFORM
-u64 migentry_ref_check_protnone(u64 *mismatches, u64 *first_bad)
+u64 migentry_ref_check_protnone(bool pmd, u64 *mismatches, u64 *first_bad)
 {
 	static const pteval_t bits[] = {
 		_PAGE_PRESENT, _PAGE_RW, _PAGE_USER, _PAGE_PWT, _PAGE_PCD, _PAGE_ACCESSED,
 		_PAGE_DIRTY, _PAGE_PAT, _PAGE_PROTNONE, _PAGE_SPECIAL, _PAGE_UFFD,
 		_PAGE_SOFT_DIRTY, _PAGE_SAVED_DIRTY, _PAGE_NX, _PAGE_PKEY_BIT0, _PAGE_NOPTISHADOW,
+		_PAGE_PAT_LARGE,
 	};
 	const u64 pfns[] = { 0, 0x12345ULL << PAGE_SHIFT, PTE_PFN_MASK };
-	u64 checked = 0, combo, val;
+	u64 checked = 0, combo, val, got, want;
 	unsigned int i, p;
 
 	*mismatches = 0;
@@ -162,7 +221,15 @@ u64 migentry_ref_check_protnone(u64 *mismatches, u64 *first_bad)
 			for (i = 0; i < ARRAY_SIZE(bits); i++)
 				val |= combo & (1ULL << i) ? bits[i] : 0;
 			checked++;
-			if (migentry_pte_mkprotnone(val) == pte_val(pte_modify(__pte(val), PAGE_NONE)))
+			if (pmd) {
+				/* _PAGE_PSE is _PAGE_PAT's bit (7): bits[] has both. */
+				got = migentry_pmd_mkprotnone(val);
+				want = pmd_val(pmd_modify(__pmd(val), PAGE_NONE));
+			} else {
+				got = migentry_pte_mkprotnone(val);
+				want = pte_val(pte_modify(__pte(val), PAGE_NONE));
+			}
+			if (got == want)
 				continue;
 			if (!(*mismatches)++)
 				*first_bad = val;

@@ -35,17 +35,27 @@ u64 migentry_ref_restore(u32 policy, u64 swp_pte, u64 new_pfn,
 /* Whether the mapping is added with RMAP_EXCLUSIVE (the same in every policy). */
 bool migentry_ref_exclusive(u64 swp_pte, bool folio_anon);
 
+/*
+ * The PMD Linux 7.3's remove_migration_pmd() installs for the PMD migration
+ * entry swp_pmd, mapping the THP whose head page is new_pfn, and whether it is
+ * added with RMAP_EXCLUSIVE.
+ */
+u64 migentry_ref_restore_pmd(u64 swp_pmd, u64 new_pfn, const struct migentry_ref_vma *vma,
+			     bool folio_dirty, bool mig_ad);
+bool migentry_ref_exclusive_pmd(u64 swp_pmd, bool folio_anon);
+
 #ifndef CONFIG_ARCH_HAS_CC_PLATFORM
 /*
- * The oracle of the shim's migentry_pte_mkprotnone(): compares it with the
- * kernel's pte_modify(pte, PAGE_NONE) on every combination of the PTE bits
- * either one reads, for a zero, an ordinary and an all-ones PFN field (so
- * that the L1TF PFN inversion is checked both ways). Returns the number of
- * values compared; *mismatches counts those that differ, *first_bad is the
- * first of them.
+ * The oracle of the shim's migentry_pte_mkprotnone() (pmd: of
+ * migentry_pmd_mkprotnone()): compares it with the kernel's
+ * pte_modify(pte, PAGE_NONE) (pmd_modify(pmd, PAGE_NONE)) on every
+ * combination of the entry bits either one reads, for a zero, an ordinary
+ * and an all-ones PFN field (so that the L1TF PFN inversion is checked both
+ * ways). Returns the number of values compared; *mismatches counts those that
+ * differ, *first_bad is the first of them.
  * Only where pte_modify() links: without CONFIG_ARCH_HAS_CC_PLATFORM.
  */
-u64 migentry_ref_check_protnone(u64 *mismatches, u64 *first_bad);
+u64 migentry_ref_check_protnone(bool pmd, u64 *mismatches, u64 *first_bad);
 #endif
 
 #endif /* MIGENTRY_REF_H */

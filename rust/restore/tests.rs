@@ -19,12 +19,14 @@ mod suite {
                 PresentBits, //
             },
             AnyMigrationEntry,
+            AnyPmdMigrationEntry,
             DestPage,
             EntryBits,
             EntryKind as LeafKind,
             NoGrant,
             PageProt,
             PteFlags,
+            RestoredPmd,
             RestoredPte,
             SoftLeaf,
             VmaFacts,
@@ -36,6 +38,7 @@ mod suite {
         },
         restore::{
             divergence,
+            pmd::{pmd_divergence, PmdDivergence},
             Divergence,
             FolioState as FolioFacts,
             Restore, //
@@ -57,6 +60,50 @@ mod suite {
 
     fn entry(kind: LeafKind, bits: EntryBits) -> AnyMigrationEntry {
         testing::migration_entry(kind, PFN, bits).expect("mm::testing works inside KUnit")
+    }
+
+    /// The head page of the THP a PMD migration entry refers to (2 MiB aligned, as a PMD's PFN
+    /// must be).
+    const PMD_PFN: u64 = 0x1_2200;
+    /// The destination THP's head page.
+    const PMD_DEST: u64 = 0x5_4200;
+
+    fn pmd_dest() -> DestPage<'static> {
+        testing::dest_page(PMD_DEST).expect("mm::testing works inside KUnit")
+    }
+
+    fn pmd_entry(kind: LeafKind, bits: EntryBits) -> AnyPmdMigrationEntry {
+        testing::pmd_migration_entry(kind, PMD_PFN, bits).expect("mm::testing works inside KUnit")
+    }
+
+    fn pmd_flags(val: u64) -> PteFlags {
+        mm::decode_pmd(val).flags
+    }
+
+    /// The VMA of case `vb` of the matrices (bit 2 set: `VM_SOFTDIRTY` clear, tracking).
+    fn matrix_vma(vb: u32, prot_rw: bool) -> VmaFacts {
+        vma_of(
+            VmaFlags {
+                shared: vb & 1 != 0,
+                write: vb & 2 != 0,
+                softdirty: vb & 4 == 0,
+                uffd_wp: vb & 8 != 0,
+                uffd_rwp: vb & 16 != 0,
+                shadow_stack: false,
+            },
+            PageProt::of(prot_rw),
+        )
+    }
+
+    /// The entry bits and folio dirtiness of case `eb` of the matrices.
+    fn matrix_bits(eb: u32) -> (EntryBits, bool) {
+        let bits = EntryBits {
+            young: eb & 1 != 0,
+            dirty: eb & 2 != 0,
+            soft_dirty: eb & 4 != 0,
+            uffd: eb & 8 != 0,
+        };
+        (bits, eb & 16 != 0)
     }
 
     fn flags(val: u64) -> PteFlags {
@@ -84,29 +131,15 @@ mod suite {
 
         for kind in KINDS {
             for eb in 0..32u32 {
-                let bits = EntryBits {
-                    young: eb & 1 != 0,
-                    dirty: eb & 2 != 0,
-                    soft_dirty: eb & 4 != 0,
-                    uffd: eb & 8 != 0,
-                };
-                let folio_dirty = eb & 16 != 0;
+                let (bits, folio_dirty) = matrix_bits(eb);
                 for anon in [false, true] {
                     let folio = FolioFacts {
                         dirty: folio_dirty,
                         anon,
                     };
                     for vb in 0..32u32 {
-                        let vflags = VmaFlags {
-                            shared: vb & 1 != 0,
-                            write: vb & 2 != 0,
-                            softdirty: vb & 4 == 0,
-                            uffd_wp: vb & 8 != 0,
-                            uffd_rwp: vb & 16 != 0,
-                            shadow_stack: false,
-                        };
                         for prot_rw in [false, true] {
-                            let vma = vma_of(vflags, PageProt::of(prot_rw));
+                            let vma = matrix_vma(vb, prot_rw);
                             let e = entry(kind, bits);
                             let raw = e.val();
                             cases += 1;
@@ -209,6 +242,210 @@ mod suite {
         assert_eq!(upstream_write_uffd, 0);
         assert!(pre62_write_uffd > 0);
         assert_eq!(v3_read_writable, 0);
+    }
+
+    /// The same matrix for PMD migration entries (a THP mapped by one PMD), against the C
+    /// reference of 7.3's `remove_migration_pmd()`: the results differ in exactly the cases the
+    /// list in `rust/restore/pmd.rs` documents, as `pmd_divergence()` predicts them.
+    #[test]
+    fn pmd_differential_matrix() {
+        let mut cases = 0u32;
+        let mut divergences = 0u32;
+        let mut unexpected = 0u32;
+        let mut per_class = [0u32; 3];
+        let mut c_write_uffd = 0u32;
+        let mut c_writable_not_soft_dirty = 0u32;
+
+        for kind in KINDS {
+            for eb in 0..32u32 {
+                let (bits, folio_dirty) = matrix_bits(eb);
+                for anon in [false, true] {
+                    let folio = FolioFacts {
+                        dirty: folio_dirty,
+                        anon,
+                    };
+                    for vb in 0..32u32 {
+                        for prot_rw in [false, true] {
+                            let vma = matrix_vma(vb, prot_rw);
+                            let e = pmd_entry(kind, bits);
+                            // What the entry holds: young and dirty only where migration
+                            // entries keep A/D.
+                            let held = e.bits();
+                            let raw = e.val();
+                            cases += 1;
+
+                            let c = reference::restore_pmd(raw, PMD_DEST, &vma, folio);
+                            let typed = e.restore(&pmd_dest(), &vma, folio);
+                            let t = typed.pte.val();
+                            let tf = pmd_flags(t);
+                            let cf = pmd_flags(c.val);
+                            assert_eq!(c.decoded.flags, cf);
+
+                            // The entry decodes as what it was made from.
+                            let raw_d = mm::decode_pmd(raw);
+                            assert_eq!((raw_d.kind, raw_d.pfn), (kind, PMD_PFN));
+                            assert_eq!(held.soft_dirty, bits.soft_dirty);
+                            assert_eq!(held.uffd, bits.uffd);
+                            assert_eq!(held.dirty, bits.dirty && mm::migration_ad());
+
+                            // Invariants of every typed result: a present PMD mapping the
+                            // destination THP, never write with uffd, never write from a Read
+                            // entry, never write while a soft-dirty fault is pending.
+                            assert!(tf.has(PteFlags::PRESENT));
+                            assert_eq!(mm::decode_pmd(t).pfn, PMD_DEST);
+                            assert!(!(tf.has(PteFlags::WRITE) && tf.has(PteFlags::UFFD)));
+                            if kind != LeafKind::MigrationWrite {
+                                assert!(!tf.has(PteFlags::WRITE));
+                            }
+                            if vma.soft_dirty_tracking() && !tf.has(PteFlags::SOFT_DIRTY) {
+                                assert!(!tf.has(PteFlags::WRITE));
+                            }
+                            assert_eq!(tf.has(PteFlags::UFFD), bits.uffd);
+                            assert_eq!(
+                                tf.has(PteFlags::PROTNONE),
+                                bits.uffd && vma.flags().uffd_rwp
+                            );
+                            // 7.3's PMD rules: soft-dirty only ever set (by the entry's bit, or
+                            // by pmd_mkdirty()), dirty when folio and entry are, young as the
+                            // entry says even under PAGE_NONE.
+                            let mkdirty = folio.dirty && held.dirty;
+                            assert_eq!(tf.has(PteFlags::SOFT_DIRTY), bits.soft_dirty || mkdirty);
+                            assert_eq!(tf.has(PteFlags::DIRTY), mkdirty);
+                            assert_eq!(tf.has(PteFlags::YOUNG), held.young);
+                            let writable = matches!(typed.pte, RestoredPmd::Writable(_));
+                            assert_eq!(writable, tf.has(PteFlags::WRITE));
+                            assert_eq!(typed.exclusive, c.exclusive);
+
+                            match pmd_divergence(kind, held, folio, &vma) {
+                                None => {
+                                    if t != c.val {
+                                        unexpected += 1;
+                                        pr_err!(
+                                            "pmd differential: {:?} bits {:?} folio {:?} vma {:?}: typed {:#x} C {:#x}\n",
+                                            kind, bits, folio, vma, t, c.val
+                                        );
+                                    }
+                                }
+                                Some(d) => {
+                                    divergences += 1;
+                                    per_class[d as usize] += 1;
+                                    assert!(t != c.val);
+                                    assert!(!tf.has(PteFlags::WRITE));
+                                    assert!(cf.has(PteFlags::WRITE));
+                                    assert_eq!(t, testing::pmd_wrprotect(c.val));
+                                    if d == PmdDivergence::WriteEntrySoftDirtyPending {
+                                        assert!(!cf.has(PteFlags::SOFT_DIRTY));
+                                    }
+                                }
+                            }
+
+                            // What 7.3's PMD does: never write with uffd (the unconditional
+                            // pmd_mkuffd()), but a Write entry in a writable VMA that tracks
+                            // soft-dirty comes back writable without soft-dirty.
+                            if cf.has(PteFlags::WRITE) && cf.has(PteFlags::UFFD) {
+                                c_write_uffd += 1;
+                            }
+                            if kind == LeafKind::MigrationWrite
+                                && vma.flags().write
+                                && vma.soft_dirty_tracking()
+                                && cf.has(PteFlags::WRITE)
+                                && !cf.has(PteFlags::SOFT_DIRTY)
+                            {
+                                c_writable_not_soft_dirty += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        pr_info!(
+            "# migentry pmd differential: {} cases, {} documented divergences, {} unexpected\n",
+            cases,
+            divergences,
+            unexpected
+        );
+        pr_info!(
+            "# migentry pmd differential: per divergence {:?}; C write+uffd {}, C writable without soft-dirty under tracking {}\n",
+            per_class,
+            c_write_uffd,
+            c_writable_not_soft_dirty
+        );
+        assert_eq!(cases, 3 * 32 * 2 * 32 * 2);
+        assert_eq!(unexpected, 0);
+        for n in per_class {
+            assert!(n > 0);
+        }
+        assert_eq!(c_write_uffd, 0);
+        assert_eq!(
+            c_writable_not_soft_dirty,
+            per_class[PmdDivergence::WriteEntrySoftDirtyPending as usize]
+        );
+    }
+
+    /// The grant rule at the PMD level: the soft-dirty condition looks at the PMD as installed,
+    /// which `pmd_mkdirty()` may have made soft-dirty; a PMD grant makes a PMD writable.
+    #[test]
+    fn pmd_grant_rules() {
+        let rw = VmaFlags {
+            write: true,
+            softdirty: false,
+            ..Default::default()
+        };
+        let vma = vma_of(rw, PageProt::of(false));
+        let clean = EntryBits {
+            young: true,
+            ..Default::default()
+        };
+        let restore = |b: EntryBits, folio: FolioFacts| {
+            pmd_entry(LeafKind::MigrationWrite, b).restore(&pmd_dest(), &vma, folio)
+        };
+
+        // clear_refs ran during the migration (soft-dirty clear), the THP is clean: refused.
+        let r = restore(clean, FolioFacts::default());
+        assert_eq!(r.refused, Some(NoGrant::SoftDirtyPending));
+        assert!(matches!(r.pte, RestoredPmd::WriteProtected(_)));
+        let c = reference::restore_pmd(
+            pmd_entry(LeafKind::MigrationWrite, clean).val(),
+            PMD_DEST,
+            &vma,
+            FolioFacts::default(),
+        );
+        assert!(pmd_flags(c.val).has(PteFlags::WRITE));
+        assert!(!pmd_flags(c.val).has(PteFlags::SOFT_DIRTY));
+
+        // The same with a dirty THP and a dirty entry: pmd_mkdirty() sets soft-dirty where
+        // migration entries keep A/D, and then the write is recorded anyway.
+        let dirty = EntryBits {
+            dirty: true,
+            ..clean
+        };
+        let folio = FolioFacts {
+            dirty: true,
+            anon: true,
+        };
+        let r = restore(dirty, folio);
+        let f = pmd_flags(r.pte.val());
+        if mm::migration_ad() {
+            assert_eq!(r.refused, None);
+            assert!(f.has(PteFlags::WRITE | PteFlags::DIRTY | PteFlags::SOFT_DIRTY));
+        } else {
+            assert_eq!(r.refused, Some(NoGrant::SoftDirtyPending));
+            assert!(!f.has(PteFlags::WRITE));
+        }
+        assert!(r.exclusive);
+
+        // The uffd bit: write-protected with the bit, as 7.3's unconditional pmd_mkuffd().
+        let r = restore(
+            EntryBits {
+                uffd: true,
+                soft_dirty: true,
+                ..clean
+            },
+            folio,
+        );
+        assert_eq!(r.refused, Some(NoGrant::Uffd));
+        assert!(matches!(r.pte, RestoredPmd::Uffd(_)));
     }
 
     /// `try_to_migrate_one()`'s choice of entry kind, and the bits it carries over.
@@ -384,9 +621,24 @@ mod suite {
     #[cfg(not(CONFIG_ARCH_HAS_CC_PLATFORM))]
     #[test]
     fn protnone_is_pte_modify() {
-        let (checked, bad, first) = reference::check_protnone();
+        let (checked, bad, first) = reference::check_protnone(false);
         pr_info!(
             "# migentry protnone: {} PTE values, {} differ from pte_modify(PAGE_NONE)\n",
+            checked,
+            bad
+        );
+        assert!(checked > 0);
+        assert_eq!((bad, first), (0, 0));
+    }
+
+    /// The same for the shim's `pmd_modify(pmd, PAGE_NONE)` (`_HPAGE_CHG_MASK`, the PMD's PFN
+    /// mask).
+    #[cfg(not(CONFIG_ARCH_HAS_CC_PLATFORM))]
+    #[test]
+    fn protnone_is_pmd_modify() {
+        let (checked, bad, first) = reference::check_protnone(true);
+        pr_info!(
+            "# migentry pmd protnone: {} PMD values, {} differ from pmd_modify(PAGE_NONE)\n",
             checked,
             bad
         );
