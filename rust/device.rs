@@ -203,7 +203,7 @@ impl RangeReq {
 
 impl Migentry {
     /// READ_PTE, under the mmap read lock: faults of the process go on meanwhile, and the walk
-    /// allocates no page table.
+    /// allocates no page table. A page of a PMD-mapped THP is reported with its PMD.
     fn read_pte(arg: usize) -> Result<isize> {
         let mut req = RangeReq::read(arg, 0)?;
         let admin = mm::pfns_visible();
@@ -211,14 +211,14 @@ impl Migentry {
         req.claim_outputs(arg)?;
         let (addr, len) = (req.addr, req.len());
         req.with_read_vma(|vma| {
-            vma.walk_ptes(addr, len, |slot| {
-                entries.push_within_capacity(slot.get()).map_err(|_| ENOSPC)
+            vma.read_entries(addr, len, |_, entry| {
+                entries.push_within_capacity(entry).map_err(|_| ENOSPC)
             })
         })?;
         let records = entries
             .iter()
             .enumerate()
-            .map(|(i, pte)| ops::read(addr + i * PAGE_SIZE, pte, admin));
+            .map(|(i, entry)| ops::read(addr + i * PAGE_SIZE, entry, admin));
         req.finish(arg, records)
     }
 

@@ -88,7 +88,10 @@ pub(crate) use pte::{
     Writable,
     WriteProtected, //
 };
-pub(crate) use slot::PteSlot;
+pub(crate) use slot::{
+    PageEntry,
+    PteSlot, //
+};
 #[allow(unused_imports)]
 pub(crate) use softleaf::{
     Access,

@@ -370,6 +370,7 @@ static bool range_has_thp(void *addr)
 	return thp;
 }
 
+/* READ_PTE reports a PMD-mapped THP (migentry_thp); the round trips refuse it. */
 TEST(pmd_mapped_thp_is_eopnotsupp)
 {
 	size_t huge = 2UL << 20;
@@ -386,9 +387,12 @@ TEST(pmd_mapped_thp_is_eopnotsupp)
 	ASSERT_EQ(0, madvise(p, huge, MADV_HUGEPAGE));
 	memset(p, 7, huge);
 	ASSERT_TRUE(range_has_thp(p)) TH_LOG("no PMD-mapped THP; check transparent_hugepage/enabled");
-	for (i = 0; i < NCMDS; i++)
+	for (i = 0; i < NCMDS; i++) {
+		if (range_cmds[i] == MIGENTRY_IOC_READ_PTE)
+			continue;
 		EXPECT_EQ(EOPNOTSUPP, me_range(dev, range_cmds[i], p, me_page(), 0, rec, 512, NULL)
 			  == -1 ? errno : 0);
+	}
 	EXPECT_EQ(7, p[huge - 1]);
 	munmap(raw, 2 * huge);
 	close(dev);

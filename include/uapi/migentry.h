@@ -29,7 +29,13 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define MIGENTRY_ABI_VERSION		1
+/*
+ * Counts additions to the ABI: a new MIGENTRY_PTE_* or MIGENTRY_FEAT_* bit, or
+ * a request that used to fail now succeeding. Struct layouts and the meaning
+ * of existing fields and bits never change. 2: READ_PTE reports PMD-mapped
+ * THPs (MIGENTRY_PTE_PMD) instead of failing with -EOPNOTSUPP.
+ */
+#define MIGENTRY_ABI_VERSION		2
 
 /* Not claimed in Documentation/userspace-api/ioctl/ioctl-number.rst. */
 #define MIGENTRY_IOC_MAGIC		0xBE
@@ -75,6 +81,13 @@ struct migentry_info {
 #define MIGENTRY_PTE_UFFD	(1U << 5)	/* uffd-wp: pte_uffd(), pte_swp_uffd(), marker */
 #define MIGENTRY_PTE_SPECIAL	(1U << 6)	/* pte_special() */
 #define MIGENTRY_PTE_PROTNONE	(1U << 7)	/* present but PROT_NONE (NUMA hint, uffd RWP) */
+/*
+ * The page is part of a THP mapped by one PMD (ABI version 2). Records stay
+ * one per 4 KiB page: each page of the THP gets one, whose state is the PMD's
+ * (raw is the PMD value, the same for all of them) and whose pfn is the PMD's
+ * first PFN plus the page's index in the THP. A range may cover part of a THP.
+ */
+#define MIGENTRY_PTE_PMD	(1U << 8)
 
 /* Kind of a page-table entry (the kernel's softleaf types, plus PRESENT). */
 #define MIGENTRY_LEAF_NONE			0
@@ -170,7 +183,9 @@ struct migentry_range {
 /*
  * READ_PTE: fills before (and addr, status) for every page; flags must be 0.
  * The entries are read one page table at a time: a fault elsewhere in the
- * range can be seen or not, each entry is one the page table held.
+ * range can be seen or not, each entry is one the page table held. A page of
+ * a PMD-mapped THP is reported with MIGENTRY_PTE_PMD, read under the PMD
+ * lock (ABI version 2; version 1 failed with -EOPNOTSUPP).
  */
 #define MIGENTRY_IOC_READ_PTE	_IOWR(MIGENTRY_IOC_MAGIC, 0x01, struct migentry_range)
 

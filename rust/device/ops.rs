@@ -21,6 +21,7 @@ use crate::{
         LockLevel,
         MappedFolio,
         NoGrant,
+        PageEntry,
         PteFlags,
         PteSlot,
         RawPte,
@@ -115,13 +116,32 @@ pub(super) fn vma_flags(facts: &VmaFacts) -> u64 {
     .fold(0, |acc, (_, bit)| acc | u64::from(*bit))
 }
 
-/// READ_PTE: the record of the page at `addr`, whose entry was `pte`.
-pub(super) fn read(addr: usize, pte: &RawPte, admin: bool) -> uapi::Record {
+/// READ_PTE: the record of the page at `addr`, whose entry was `entry`.
+///
+/// A page of a PMD-mapped THP gets the PMD's state with `MIGENTRY_PTE_PMD`, and its own PFN:
+/// the PMD's first plus the page's index in the THP.
+pub(super) fn read(addr: usize, entry: &PageEntry, admin: bool) -> uapi::Record {
+    let (status, before) = match entry {
+        PageEntry::Pte(pte) => (status_of(pte), pte_state(pte.val(), pte.decoded(), admin)),
+        PageEntry::Pmd { pmd, index } => {
+            let mut d = pmd.decoded();
+            // CAST: at most 511.
+            d.pfn += *index as u64;
+            let status = if d.flags.has(PteFlags::SPECIAL) {
+                uapi::MIGENTRY_REC_SPECIAL
+            } else {
+                uapi::MIGENTRY_REC_DONE
+            };
+            let mut state = pte_state(pmd.val(), d, admin);
+            state.flags |= uapi::MIGENTRY_PTE_PMD;
+            (status, state)
+        }
+    };
     uapi::Record {
         // CAST: user addresses fit in `u64`.
         addr: addr as u64,
-        status: status_of(pte),
-        before: pte_state(pte.val(), pte.decoded(), admin),
+        status,
+        before,
         ..Default::default()
     }
 }

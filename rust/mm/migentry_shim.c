@@ -104,6 +104,7 @@ void migentry_pmd_attrs(u64 val, struct migentry_pte_attrs *out)
 			     ATTR(pmd_young(pmd), MIGENTRY_ATTR_YOUNG) |
 			     ATTR(pmd_soft_dirty(pmd), MIGENTRY_ATTR_SOFT_DIRTY) |
 			     ATTR(pmd_uffd(pmd), MIGENTRY_ATTR_UFFD) |
+			     ATTR(pmd_special(pmd), MIGENTRY_ATTR_SPECIAL) |
 			     ATTR(pmd_protnone(pmd), MIGENTRY_ATTR_PROTNONE);
 		return;
 	}
@@ -348,6 +349,16 @@ pte_t *migentry_pte_map_lock(struct mm_struct *mm, pmd_t *pmdp, unsigned long ad
 		/* The table was freed or replaced meanwhile (khugepaged): look again. */
 		pte_unmap_unlock(pte, ptl);
 	}
+}
+
+int migentry_pmd_read_leaf(struct mm_struct *mm, pmd_t *pmdp, u64 *val)
+{
+	spinlock_t *ptl = pmd_lock(mm, pmdp);
+	pmd_t pmd = pmdp_get(pmdp);
+
+	spin_unlock(ptl);
+	*val = pmd_val(pmd);
+	return migentry_pmd_kind(pmd_val(pmd)) == MIGENTRY_PMD_LEAF ? 0 : -EAGAIN;
 }
 
 void migentry_pte_unmap_unlock(pte_t *pte, spinlock_t *ptl)

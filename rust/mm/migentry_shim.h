@@ -163,6 +163,13 @@ pte_t *migentry_pte_map_lock(struct mm_struct *mm, pmd_t *pmdp, unsigned long ad
 			     spinlock_t **ptlp, int *kind);
 void migentry_pte_unmap_unlock(pte_t *pte, spinlock_t *ptl);
 
+/*
+ * Reads *pmdp under pmd_lock(): 0 with *val the PMD if it is still a huge
+ * leaf, -EAGAIN with *val what it holds instead (split, zapped or migrating
+ * since the walk looked). No lock is held on return.
+ */
+int migentry_pmd_read_leaf(struct mm_struct *mm, pmd_t *pmdp, u64 *val);
+
 u64 migentry_ptep_get(pte_t *ptep);
 u64 migentry_ptep_get_and_clear(struct mm_struct *mm, unsigned long addr, pte_t *ptep);
 void migentry_set_pte_at(struct mm_struct *mm, unsigned long addr, pte_t *ptep, u64 pte);

@@ -216,8 +216,6 @@ pub(crate) struct RawEntry<L: Level> {
 /// A PTE value read from a page table.
 pub(crate) type RawPte = RawEntry<PteLevel>;
 /// A PMD value read from a page table.
-// No caller yet: the device's THP path (docs/design.md §8) will read PMDs as these.
-#[allow(dead_code)]
 pub(crate) type RawPmd = RawEntry<PmdLevel>;
 
 impl<L: Level> RawEntry<L> {

@@ -36,6 +36,7 @@ use super::{
         EntryKind,
         Pte,
         PteFlags,
+        RawPmd,
         RawPte,
         RestoredPte,
         WriteState, //
@@ -210,8 +211,8 @@ pub(crate) enum PmdStep {
     Hole,
     /// A PTE table, mapped and locked.
     Table(PteTable),
-    /// A huge (PMD-mapped) leaf.
-    Leaf,
+    /// A huge (PMD-mapped) leaf: the PMD entry, not locked.
+    Leaf(NonNull<bindings::pmd_t>),
     /// A PMD migration or device entry, a leaf above the PMD, or an entry that `p?d_bad()`
     /// rejects.
     Other,
@@ -245,9 +246,9 @@ pub(crate) unsafe fn pmd_step(mm: *mut bindings::mm_struct, addr: usize) -> PmdS
     // `ptl` and `kind` are valid locals.
     let pte = unsafe { ffi::migentry_pte_map_lock(mm, pmdp, addr, &mut ptl, &mut kind) };
     let Some(first) = NonNull::new(pte) else {
-        return match u32::try_from(kind) {
-            Ok(ffi::MIGENTRY_PMD_NONE) => PmdStep::Hole,
-            Ok(ffi::MIGENTRY_PMD_LEAF) => PmdStep::Leaf,
+        return match (u32::try_from(kind), NonNull::new(pmdp)) {
+            (Ok(ffi::MIGENTRY_PMD_NONE), _) => PmdStep::Hole,
+            (Ok(ffi::MIGENTRY_PMD_LEAF), Some(pmdp)) => PmdStep::Leaf(pmdp),
             _ => PmdStep::Other,
         };
     };
@@ -263,6 +264,28 @@ pub(crate) unsafe fn pmd_step(mm: *mut bindings::mm_struct, addr: usize) -> PmdS
 
 /// `PMD_SIZE` on x86-64; the layout guard checks it against C.
 pub(super) const PMD_SIZE: usize = 1 << 21;
+
+/// What a read-only walk ([`VmaView::read_entries`]) found at one page.
+#[derive(Clone, Copy)]
+pub(crate) enum PageEntry {
+    /// The page's PTE (none in a hole).
+    Pte(RawPte),
+    /// The page is part of a THP mapped by one PMD, `pmd`, read under the PMD lock; `index` is
+    /// the page's index in the THP (0 to 511).
+    Pmd {
+        /// The PMD leaf.
+        pmd: RawPmd,
+        /// The page's index in the THP.
+        index: usize,
+    },
+}
+
+/// What [`VmaView`]'s walk gives its visitor: a PTE slot, or the part `[from, to)` of the range
+/// that a PMD leaf covers, with the PMD.
+enum Visit<'s, 'a, L: LockLevel> {
+    Slot(&'s mut PteSlot<'a, L>),
+    Leaf(usize, usize, &'s RawPmd),
+}
 
 impl<L: LockLevel> VmaView<'_, L> {
     /// Calls `f` on each PTE slot of `[start, start + len)`, in address order, with the slot's
@@ -285,6 +308,47 @@ impl<L: LockLevel> VmaView<'_, L> {
     where
         F: FnMut(&mut PteSlot<'_, L>) -> Result,
     {
+        self.walk(start, len, false, |visit| match visit {
+            Visit::Slot(slot) => f(slot),
+            // Not reached: without `leaves` the walk refuses PMD leaves.
+            Visit::Leaf(..) => Err(EOPNOTSUPP),
+        })
+    }
+
+    /// Calls `f` with the address and the entry of each page of `[start, start + len)`, in
+    /// address order: its PTE, read under the page-table lock, or, for a page of a PMD-mapped
+    /// THP, the PMD read under `pmd_lock()` (once per PMD; every page it covers in the range is
+    /// reported with it). Stops at the first error `f` returns and passes it on.
+    ///
+    /// As [`VmaView::walk_ptes`], but a PMD-mapped THP is read, not refused: a THP that is split,
+    /// zapped or starts migrating between the step that found it and its PMD lock is looked at
+    /// again. `f` must not sleep.
+    ///
+    /// # Errors
+    ///
+    /// As [`VmaView::walk_ptes`], except for PMD-mapped THPs.
+    pub(crate) fn read_entries<F>(&self, start: usize, len: usize, mut f: F) -> Result
+    where
+        F: FnMut(usize, PageEntry) -> Result,
+    {
+        self.walk(start, len, true, |visit| match visit {
+            Visit::Slot(slot) => f(slot.addr(), PageEntry::Pte(slot.get())),
+            Visit::Leaf(from, to, pmd) => {
+                for a in (from..to).step_by(PAGE_SIZE) {
+                    let index = (a & (PMD_SIZE - 1)) / PAGE_SIZE;
+                    f(a, PageEntry::Pmd { pmd: *pmd, index })?;
+                }
+                Ok(())
+            }
+        })
+    }
+
+    /// The walk of [`VmaView::walk_ptes`]; with `leaves`, a PMD-mapped THP is read under its PMD
+    /// lock and `f` is given the part `[from, to)` of the range it covers and the PMD.
+    fn walk<F>(&self, start: usize, len: usize, leaves: bool, mut f: F) -> Result
+    where
+        F: FnMut(Visit<'_, '_, L>) -> Result,
+    {
         let end = start.checked_add(len).ok_or(EINVAL)?;
         if len == 0 || start % PAGE_SIZE != 0 || len % PAGE_SIZE != 0 {
             return Err(EINVAL);
@@ -304,7 +368,8 @@ impl<L: LockLevel> VmaView<'_, L> {
             // invariant of `VmaView`); `addr` is inside this VMA.
             match unsafe { pmd_step(mm, addr) } {
                 PmdStep::Hole | PmdStep::Table(_) => {}
-                PmdStep::Leaf | PmdStep::Other => return Err(EOPNOTSUPP),
+                PmdStep::Leaf(_) if leaves => {}
+                PmdStep::Leaf(_) | PmdStep::Other => return Err(EOPNOTSUPP),
             }
             addr = pmd_end(addr);
         }
@@ -322,15 +387,27 @@ impl<L: LockLevel> VmaView<'_, L> {
                             mm,
                             _lock: PhantomData,
                         };
-                        f(&mut slot)?;
+                        f(Visit::Slot(&mut slot))?;
                     }
                 }
                 PmdStep::Table(table) => {
                     for a in (addr..next).step_by(PAGE_SIZE) {
-                        f(&mut table.slot::<L>(a))?;
+                        f(Visit::Slot(&mut table.slot::<L>(a)))?;
                     }
                 }
-                PmdStep::Leaf | PmdStep::Other => return Err(EOPNOTSUPP),
+                PmdStep::Leaf(_) if !leaves => return Err(EOPNOTSUPP),
+                PmdStep::Leaf(pmdp) => {
+                    let mut val = 0;
+                    // SAFETY: `pmdp` is the PMD entry of `addr` in `mm`, whose PMD table the
+                    // mmap lock keeps (held for the borrow of `self`); `val` is a valid local.
+                    if unsafe { ffi::migentry_pmd_read_leaf(mm, pmdp.as_ptr(), &mut val) } != 0 {
+                        // No longer a leaf: step again at the same address.
+                        continue;
+                    }
+                    // The value was read from the PMD (under its lock).
+                    f(Visit::Leaf(addr, next, &RawPmd::read(val)))?;
+                }
+                PmdStep::Other => return Err(EOPNOTSUPP),
             }
             addr = next;
         }
