@@ -14,6 +14,8 @@
 #   make bench      what the types cost, measured in QEMU (TCG: only ratios mean
 #                   anything); writes build/bench/results.md and charts; not a test
 #   make race       the clear_refs/migration race on the stock and patched kernels
+#   make race-noad  the THP race on a CPU model whose migration entries carry no
+#                   A/D bits, on the stock and patched kernels
 #   make check-upstream   the kernel's own mm selftests in the guest, migentry loaded
 #   make kernel KERNEL_VARIANT=patched   build the kernel with patches/ applied
 #   make distro     migentry.ko for Debian's own 7.3.4+deb13-amd64 kernel, built in a
@@ -33,7 +35,7 @@ S := $(CURDIR)/scripts
 export KDIR
 
 .PHONY: all module module-strict deps kernel selftests samples check demo vm-run fmt test-parser \
-	compile-fail race real-path check-upstream clean distro check-distro rustdoc
+	compile-fail race race-noad real-path check-upstream clean distro check-distro rustdoc
 
 all: module
 
@@ -112,6 +114,17 @@ race: deps
 	@KERNEL_VARIANT=patched $(S)/kernel.sh > /dev/null
 	@$(S)/build-samples.sh
 	@$(S)/race.sh
+
+# The PMD soft-dirty window (issue 12 part 5, README "Migration entries without
+# A/D"): the cached kernels on an L1TF-affected CPU model with l1tf=flush, three
+# runs of 10 s per row, each guest under its own timeout and the whole under
+# RACE_TIMEOUT seconds.
+race-noad: deps
+	@for v in stock patched; do KERNEL_VARIANT=$$v $(S)/kernel.sh > /dev/null; done
+	@$(S)/build-samples.sh
+	@RACE_NOAD=1 RACE_ARGS="--thp $${RACE_ARGS:-}" \
+		RACE_KERNELS="$${RACE_KERNELS:-stock patched}" \
+		timeout -k 10 $${RACE_TIMEOUT:-3600} $(S)/race.sh
 
 # Builds the modules and samples it needs itself.
 real-path: deps

@@ -31,7 +31,13 @@
 # lists more modules that /init loads first, in that order, each as
 # path.ko[:param=value,...] (e.g. a distro's brd.ko:rd_nr=1,rd_size=65536 for
 # the swap RAM disk). GUEST_CPU is QEMU's -cpu model (default: QEMU's, qemu64,
-# an AMD model that is not affected by Meltdown, so no PTI).
+# an AMD model that is not affected by Meltdown, so no PTI). GUEST_PHYS_BITS
+# sets the model's physical address bits (QEMU's phys-bits, appended to
+# GUEST_CPU or qemu64). GUEST_APPEND adds words to the kernel command line
+# (e.g. l1tf=flush: the tree's kernels are built without CPU_MITIGATIONS, so on
+# an L1TF-affected model the swap offset limit, and with it the loss of A/D in
+# migration entries, needs the mitigation turned on there; README, "Migration
+# entries without A/D").
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/common.sh"
@@ -136,9 +142,14 @@ results=$out/results.log
 rm -f "$console" "$results"
 mem=${GUEST_MEM_MB:-1024}
 smp=${GUEST_SMP:-2}
+cpu=${GUEST_CPU:-}
+if [ -n "${GUEST_PHYS_BITS:-}" ]; then
+	[[ $GUEST_PHYS_BITS =~ ^[0-9]+$ ]] || die "GUEST_PHYS_BITS=$GUEST_PHYS_BITS is not a number"
+	cpu=${cpu:-qemu64},phys-bits=$GUEST_PHYS_BITS
+fi
 set +e
 timeout --foreground -k 10 "${GUEST_TIMEOUT:-1200}" qemu-system-x86_64 \
-	-accel tcg ${GUEST_CPU:+-cpu "$GUEST_CPU"} -machine pc -m $((2 * mem))M -smp "$smp,sockets=$smp,cores=1,threads=1" \
+	-accel tcg ${cpu:+-cpu "$cpu"} -machine pc -m $((2 * mem))M -smp "$smp,sockets=$smp,cores=1,threads=1" \
 	-object memory-backend-ram,id=mem0,size=${mem}M \
 	-object memory-backend-ram,id=mem1,size=${mem}M \
 	-numa node,nodeid=0,memdev=mem0,cpus=0-$((smp / 2 - 1)) \
@@ -147,7 +158,7 @@ timeout --foreground -k 10 "${GUEST_TIMEOUT:-1200}" qemu-system-x86_64 \
 	-display none -monitor none -no-reboot \
 	-serial "file:$console" -serial "file:$results" \
 	-kernel "$bz" -initrd "$out/initramfs.cpio.gz" \
-	-append "console=ttyS0 rdinit=/init panic=-1 panic_on_warn=1 oops=panic loglevel=7" \
+	-append "console=ttyS0 rdinit=/init panic=-1 panic_on_warn=1 oops=panic loglevel=7${GUEST_APPEND:+ $GUEST_APPEND}" \
 	< /dev/null
 qrc=$?
 set -e
