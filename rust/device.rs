@@ -37,6 +37,13 @@ use crate::{
 mod ops;
 mod uapi;
 
+/// Allocation flags of the buffers of a call: their size is the caller's choice (up to a few MiB
+/// at `MIGENTRY_MAX_PAGES`), so they are charged to the caller's memory cgroup, and a failure is
+/// the caller's `ENOMEM`, not a warning with a stack trace on the console.
+fn buf_gfp() -> kernel::alloc::Flags {
+    GFP_KERNEL_ACCOUNT | __GFP_NOWARN
+}
+
 /// State of one open file of `/dev/migentry`; the device keeps none.
 pub(crate) struct Migentry;
 
@@ -104,7 +111,7 @@ impl RangeReq {
         if a.nr_records < pages as u64 {
             return Err(ENOSPC);
         }
-        let chunk = KVec::with_capacity(CHUNK_RECORDS * uapi::RECORD_WORDS, GFP_KERNEL_ACCOUNT)?;
+        let chunk = KVec::with_capacity(CHUNK_RECORDS * uapi::RECORD_WORDS, buf_gfp())?;
         Ok(Self {
             arg: a,
             addr,
@@ -186,7 +193,7 @@ impl RangeReq {
                 let mut w = [0u64; uapi::RECORD_WORDS];
                 r.encode(&mut w);
                 // Within the capacity reserved in `read`: no allocation.
-                self.chunk.extend_from_slice(&w, GFP_KERNEL_ACCOUNT)?;
+                self.chunk.extend_from_slice(&w, buf_gfp())?;
                 n += 1;
             }
             let bytes = AsBytes::as_bytes(self.chunk.as_slice());
@@ -207,7 +214,7 @@ impl Migentry {
     fn read_pte(arg: usize) -> Result<isize> {
         let mut req = RangeReq::read(arg, 0)?;
         let admin = mm::pfns_visible();
-        let mut entries = KVVec::with_capacity(req.pages, GFP_KERNEL_ACCOUNT)?;
+        let mut entries = KVVec::with_capacity(req.pages, buf_gfp())?;
         req.claim_outputs(arg)?;
         let (addr, len) = (req.addr, req.len());
         req.with_read_vma(|vma| {
@@ -245,7 +252,7 @@ impl Migentry {
             wrprotect: flags & u64::from(uapi::MIGENTRY_RT_WRPROTECT) != 0,
             uffd_wp: flags & u64::from(uapi::MIGENTRY_RT_UFFD_WP) != 0,
         };
-        let mut outcomes = KVVec::with_capacity(req.pages, GFP_KERNEL_ACCOUNT)?;
+        let mut outcomes = KVVec::with_capacity(req.pages, buf_gfp())?;
         req.claim_outputs(arg)?;
         let (addr, len) = (req.addr, req.len());
         let check_inject = |facts: &VmaFacts| {
