@@ -36,6 +36,14 @@ module! {
             default: true,
             description: "Register the typed restore as the kernel's migration restore hook, where the kernel has one (the hooked variant)",
         },
+        bench_restores: u32 {
+            default: 0,
+            description: "KUnit restore-cost benchmark (migentry_restore_cost): restores per side and round, at least one pass over its mix (0: one pass)",
+        },
+        bench_rounds: u32 {
+            default: 1,
+            description: "KUnit restore-cost benchmark: measured rounds after the warm-up round (at least 1)",
+        },
     },
 }
 

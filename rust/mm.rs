@@ -132,6 +132,13 @@ pub(crate) mod cref {
     pub(crate) use super::ffi::cref_check_protnone as check_protnone;
     #[cfg(CONFIG_KUNIT)]
     pub(crate) use super::ffi::cref_restore_pmd as restore_pmd;
+    #[cfg(CONFIG_KUNIT)]
+    pub(crate) use super::ffi::{
+        cref_bench as bench,
+        cref_bench_mix as bench_mix,
+        CrefBenchCase as BenchCase,
+        CREF_BENCH_SEED as BENCH_SEED, //
+    };
     pub(crate) use super::ffi::{
         cref_restore as restore,
         MIGENTRY_REF_PETERX_V3 as PETERX_V3,

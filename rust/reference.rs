@@ -100,3 +100,22 @@ pub(crate) fn restore_pmd(
 pub(crate) fn check_protnone(pmd: bool) -> (u64, u64, u64) {
     mm::cref::check_protnone(pmd)
 }
+
+/// The C side of the restore-cost benchmark: its inputs, its checksum and 7.3's restore run over
+/// them in one C loop.
+#[cfg(CONFIG_KUNIT)]
+pub(crate) mod bench {
+    pub(crate) use crate::mm::cref::{
+        bench_mix as mix,
+        BenchCase as Case,
+        BENCH_SEED as SEED, //
+    };
+
+    /// `reps` passes of 7.3's `remove_migration_pte()` value computation (the
+    /// [`Policy::Upstream`](super::Policy::Upstream) reference) and `RMAP_EXCLUSIVE` over
+    /// `cases`, mapping `dest_pfn`, all inlined into one C loop: the checksum of every result in
+    /// order ([`mix`] from [`SEED`]), or `None` if `cases` is too long for C.
+    pub(crate) fn upstream(cases: &[Case], reps: u32, dest_pfn: u64) -> Option<u64> {
+        crate::mm::cref::bench(cases, reps, dest_pfn)
+    }
+}

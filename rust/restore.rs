@@ -88,6 +88,8 @@ use crate::mm::{
     WriteGrant, //
 };
 
+#[cfg(CONFIG_KUNIT)]
+mod bench;
 pub(crate) mod hook;
 pub(crate) mod pmd;
 #[cfg(CONFIG_KUNIT)]

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 """make bench's report: build/bench/results.md, the SVG charts and a summary.
 
-Reads what samples/bench_migrate and samples/bench_roundtrip printed in the
-guests (scripts/bench.sh passes the logs) and computes, per question, the
-per-round values, their ratios, and min/median/max over the measured rounds
-(round 0 is a warm-up and is left out). It reports the issue's targets; it
+Reads what the KUnit case migentry_restore_cost, samples/bench_migrate and
+samples/bench_roundtrip printed in the guests (scripts/bench.sh passes the
+logs) and computes, per question, the per-round values, their ratios, and
+min/median/max over the measured rounds (round 0 is a warm-up and is left
+out). It reports the issue's targets; it
 judges nothing and always exits 0 once the report is written.
 """
 import argparse
@@ -23,6 +24,13 @@ BLOCK = re.compile(r"^bench_migrate: block (\d+)\.(\d+) state=(\w+) ns=(\d+)$")
 RT = re.compile(
     r"^bench_roundtrip: round (\d+) (warmup|measured) size=(\d+) op=(\w+) iters=(\d+) "
     r"batches=(\d+) ns=(\d+)(?: ns_per_page=([0-9.]+))? ns_per_call=([0-9.]+)$")
+COST = re.compile(
+    r"migentry restore cost: round (\d+) (warmup|measured) batches (\d+) restores (\d+) "
+    r"typed_ns (\d+) c_ns (\d+) decode_typed_ns (\d+):")
+COST_MIX = re.compile(
+    r"# migentry restore cost: mix (\d+) entries \((\d+) documented divergences\), (\d+) "
+    r"restores per side and round, (\d+) measured rounds")
+COST_TARGET = 1.0
 START = re.compile(r"^migentry-guest: start .*kernel=(\S+)")
 
 OPS = ["roundtrip", "mprotect", "evaluate", "read_pte"]
@@ -133,6 +141,81 @@ def parse_rt(path):
         per_page = float(m.group(8)) if m.group(8) else math.nan
         out.setdefault((size, op), {})[r] = (per_page, float(m.group(9)))
     return out
+
+
+def parse_cost(path):
+    """The restore-cost KUnit case's lines: ({round: (restores per batch, typed ns, C ns,
+    decode+typed ns, batches)} of the measured rounds, the times being the round's median batch's,
+    and (entries in the mix, divergent ones) or None)."""
+    rounds, mix = {}, None
+    for l in lines(path):
+        m = COST.search(l)
+        if m and m.group(2) == "measured":
+            rounds[int(m.group(1))] = tuple(int(m.group(i)) for i in (4, 5, 6, 7, 3))
+            continue
+        m = COST_MIX.search(l)
+        if m:
+            mix = (int(m.group(1)), int(m.group(2)))
+    return rounds, mix
+
+
+def cost_section(rounds, mix, out):
+    """Question 1: (results.md lines, summary lines); writes cost_ratio.svg."""
+    md = ["## 1. Restore cost per entry, typed vs C (in the kernel)", ""]
+    if not rounds:
+        md += ["No result: the KUnit case migentry_restore_cost printed no measured round "
+               "(see build/bench/guest-hooked/results.log).", ""]
+        return md, ["question 1: no result"]
+    rs = sorted(rounds)
+    n = rounds[rs[0]][0] * rounds[rs[0]][4]
+    per = {r: tuple(x / rounds[r][0] for x in rounds[r][1:4]) for r in rs}
+    ratio = [rounds[r][1] / rounds[r][2] for r in rs]
+    dratio = [rounds[r][3] / rounds[r][2] for r in rs]
+    md += ["The KUnit case `migentry_restore_cost` (`rust/restore/bench.rs`), run at insmod in "
+           "the hooked boot with `bench_restores` and `bench_rounds` set. A fixed mix of "
+           + (f"{mix[0]} migration entries, {mix[1]} of them where the typed restore diverges "
+              "from 7.3 as documented," if mix else "migration entries")
+           + " (the three kinds × young, dirty, soft-dirty, uffd × clean/dirty folio × six VMAs: "
+           "private writable with and without soft-dirty tracking, shared writable, private "
+           "read-only, uffd-wp, uffd RWP × `vm_page_prot` with and without `_PAGE_RW`) is restored "
+           f"{n:,} times per side and round: **typed** (`from_raw` of the entry as read, then "
+           "`Restore::restore`, in Rust), **C** (the transcription of 7.3's "
+           "`remove_migration_pte()` value computation and `RMAP_EXCLUSIVE`, "
+           "`rust/reference/migentry_ref.c`, inlined into one C loop) and **decode+typed** (the "
+           "typed side decoding each value first, as the hook does when it reads a PTE). A round "
+           f"is {rounds[rs[0]][4]:,} batches of one pass over the mix per side, the sides in a "
+           "rotating order, and a side's time in a round is its median batch's, which a few "
+           "batches the host preempted do not move. Each pass folds every result into a checksum "
+           "that must equal the one computed beforehand from results checked against C entry by "
+           "entry, so no side can skip or change a restore.", "",
+           "ns per restore (median batch) and ratios, per round:", "",
+           "| round | typed | C | decode+typed | typed / C | decode+typed / C |",
+           "|---:|---:|---:|---:|---:|---:|"]
+    for r, x, d in zip(rs, ratio, dratio):
+        md.append(f"| {r} | {f(per[r][0])} | {f(per[r][1])} | {f(per[r][2])} | {f(x, 3)} | "
+                  f"{f(d, 3)} |")
+    for name, fn in (("min", min), ("median", statistics.median), ("max", max)):
+        md.append(f"| **{name}** | {f(fn(per[r][0] for r in rs))} | "
+                  f"{f(fn(per[r][1] for r in rs))} | {f(fn(per[r][2] for r in rs))} | "
+                  f"**{f(fn(ratio), 3)}** | {f(fn(dratio), 3)} |")
+    lo, med, hi = mmm(ratio)
+    dlo, dmed, dhi = mmm(dratio)
+    short, text = verdict(ratio, COST_TARGET, False)
+    md += ["", f"Target typed / C ≤ {f(COST_TARGET)}: **{text}**. With the decode, the typed "
+           f"side costs {f(dmed, 3)} × C (median; {f(dlo, 3)}–{f(dhi, 3)}).", ""]
+    svg_chart(os.path.join(out, "cost_ratio.svg"), "Restore cost per entry: typed / C, per round",
+              "round", "ratio",
+              [("typed / C", "#c0392b", [(r, x, None, None) for r, x in zip(rs, ratio)], []),
+               ("decode+typed / C", "#e67e22", [(r, x, None, None) for r, x in zip(rs, dratio)],
+                [])],
+              hlines=[(COST_TARGET, f"target {f(COST_TARGET)}", "#27ae60", None)],
+              xticks=rs, xticklabels=[str(r) for r in rs])
+    summary = [f"question 1, typed / C restore per entry ({len(rs)} rounds of {n:,}): min "
+               f"{f(lo, 3)}, median {f(med, 3)}, max {f(hi, 3)}; target <= {f(COST_TARGET)}: "
+               f"{short}; decode+typed / C median {f(dmed, 3)} ({f(dlo, 3)}-{f(dhi, 3)}); "
+               f"ns per restore (median) typed {f(statistics.median(per[r][0] for r in rs))}, "
+               f"C {f(statistics.median(per[r][1] for r in rs))}"]
+    return md, summary
 
 
 # --- SVG ---------------------------------------------------------------------
@@ -292,11 +375,9 @@ def main(argv):
            ""]
 
     # Question 1
-    md += ["## 1. Restore cost per entry, typed vs C (in the kernel)", "",
-           "Not measured yet: issue 14 part 1 (N restores timed in the kernel, typed restore vs the "
-           "C transcription of 7.3's `remove_migration_pte()`) has no benchmark in this tree. "
-           "This run reports nothing for it.", ""]
-    summary.append("question 1 (typed vs C restore per entry): not measured yet")
+    cmd, csum = cost_section(*parse_cost(a.hooked_results), a.out)
+    md += cmd
+    summary += csum
 
     # Question 2
     rounds, order, blocks = parse_migrate(a.hooked)

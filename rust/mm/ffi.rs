@@ -255,3 +255,53 @@ pub(crate) fn cref_check_protnone(pmd: bool) -> (u64, u64, u64) {
     let checked = unsafe { ref_generated::migentry_ref_check_protnone(pmd, &mut bad, &mut first) };
     (checked, bad, first)
 }
+
+/// One input of the C side of the restore-cost benchmark (`migentry_ref_bench()`).
+#[cfg(CONFIG_KUNIT)]
+#[repr(transparent)]
+pub(crate) struct CrefBenchCase(ref_generated::migentry_ref_bench_case);
+
+#[cfg(CONFIG_KUNIT)]
+impl CrefBenchCase {
+    /// The migration entry value `entry` in a VMA described by `vma`, for a folio that is dirty
+    /// and anonymous as given.
+    pub(crate) fn new(entry: u64, vma: &VmaFacts, folio_dirty: bool, folio_anon: bool) -> Self {
+        Self(ref_generated::migentry_ref_bench_case {
+            swp_pte: entry,
+            vma: ref_vma(vma),
+            folio_dirty,
+            folio_anon,
+        })
+    }
+}
+
+/// The benchmark's checksum seed (`MIGENTRY_REF_BENCH_SEED`).
+#[cfg(CONFIG_KUNIT)]
+// CAST: bindgen types the 64-bit literal as `i64`; the bits are the seed.
+pub(crate) const CREF_BENCH_SEED: u64 = ref_generated::MIGENTRY_REF_BENCH_SEED as u64;
+
+/// `migentry_ref_bench_mix()`: `acc` folded with one restore's PTE and `RMAP_EXCLUSIVE`.
+#[cfg(CONFIG_KUNIT)]
+#[inline]
+pub(crate) fn cref_bench_mix(acc: u64, pte: u64, exclusive: bool) -> u64 {
+    (acc ^ pte).wrapping_mul(0x100000001b3) ^ u64::from(exclusive)
+}
+
+/// `reps` passes of 7.3's restore over `cases`, mapping `dest_pfn`, in one C loop; the
+/// checksum of every result in order ([`cref_bench_mix`]), or `None` if there are more cases
+/// than a `u32` counts.
+#[cfg(CONFIG_KUNIT)]
+pub(crate) fn cref_bench(cases: &[CrefBenchCase], reps: u32, dest_pfn: u64) -> Option<u64> {
+    let n = u32::try_from(cases.len()).ok()?;
+    // SAFETY: `CrefBenchCase` is a transparent wrapper of the C struct, so `cases` is a valid
+    // array of `n` of them for the call; the loop only reads it and computes on values.
+    Some(unsafe {
+        ref_generated::migentry_ref_bench(
+            cases.as_ptr().cast(),
+            n,
+            reps,
+            dest_pfn,
+            super::migration_ad(),
+        )
+    })
+}

@@ -101,3 +101,40 @@ pub(crate) fn pmd_wrprotect(val: u64) -> u64 {
 pub(crate) fn raw(val: u64) -> Option<RawPte> {
     in_kunit_test().then(|| RawPte::read(val))
 }
+
+/// Reads entry values as if from a page table, without asking KUnit each time: the
+/// restore-cost benchmark decodes in its timed loop, as the hook does.
+///
+/// # Invariants
+///
+/// Made inside a running KUnit test only.
+pub(crate) struct RawReader(());
+
+impl RawReader {
+    /// A reader, inside a KUnit test only.
+    pub(crate) fn new() -> Option<Self> {
+        // INVARIANT: checked here.
+        in_kunit_test().then_some(Self(()))
+    }
+
+    /// Any entry value, as if read from a page table (decoded as [`RawPte`]s are).
+    #[inline]
+    pub(crate) fn read(&self, val: u64) -> RawPte {
+        RawPte::read(val)
+    }
+}
+
+// The restore-cost benchmark's Rust loops (`rust/restore/bench.rs`) each start a 4 KiB page of
+// code of their own, as its C loop does (`migentry_ref_bench()`): under QEMU's TCG a jump from one
+// page of code to another is not chained and costs a lookup, so a loop that happened to straddle
+// a page boundary would measure the module's layout, not its code. The alignment directive raises
+// each section's alignment; the benchmark puts one function in each (`#[link_section]`), which the
+// module's linker script merges into `.text` at that alignment.
+core::arch::global_asm!(
+    ".pushsection .text.migentry_cost_typed,\"ax\",@progbits",
+    ".p2align 12",
+    ".popsection",
+    ".pushsection .text.migentry_cost_decode,\"ax\",@progbits",
+    ".p2align 12",
+    ".popsection",
+);

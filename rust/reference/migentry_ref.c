@@ -47,10 +47,13 @@ static pte_t ref_protnone(pte_t pte)
 /*
  * Linux 7.3, mm/migrate.c remove_migration_pte(), the part that turns a
  * migration entry into the PTE to install, for an order-0 folio that is not
- * hugetlb, not device-private and not mapped to the shared zeropage.
+ * hugetlb, not device-private and not mapped to the shared zeropage. Always
+ * inlined, as it is into remove_migration_pte(): the restore-cost benchmark
+ * times it inside its loop (migentry_ref_bench()).
  */
-static pte_t ref_upstream(pte_t old_pte, u64 new_pfn, const struct migentry_ref_vma *vma,
-			  bool folio_dirty, bool mig_ad)
+static __always_inline pte_t ref_upstream(pte_t old_pte, u64 new_pfn,
+					  const struct migentry_ref_vma *vma,
+					  bool folio_dirty, bool mig_ad)
 {
 	softleaf_t entry = softleaf_from_pte(old_pte);
 	pte_t pte;
@@ -198,6 +201,32 @@ u64 migentry_ref_restore(u32 policy, u64 swp_pte, u64 new_pfn,
 bool migentry_ref_exclusive(u64 swp_pte, bool folio_anon)
 {
 	return folio_anon && !softleaf_is_migration_read(softleaf_from_pte(__pte(swp_pte)));
+}
+
+/*
+ * At the start of a page of code, as the Rust loops are (rust/mm/testing.rs):
+ * under QEMU's TCG a jump between two pages of code costs a lookup.
+ */
+__aligned(PAGE_SIZE) u64 migentry_ref_bench(const struct migentry_ref_bench_case *cases, u32 n,
+					     u32 reps, u64 new_pfn, bool mig_ad)
+{
+	u64 acc = MIGENTRY_REF_BENCH_SEED;
+	const struct migentry_ref_bench_case *c;
+	pte_t old, pte;
+	u32 r, i;
+
+	for (r = 0; r < reps; r++) {
+		/* Every pass reads the cases again: nothing is hoisted out of the loop. */
+		OPTIMIZER_HIDE_VAR(cases);
+		for (i = 0; i < n; i++) {
+			c = &cases[i];
+			old = __pte(c->swp_pte);
+			pte = ref_upstream(old, new_pfn, &c->vma, c->folio_dirty, mig_ad);
+			acc = migentry_ref_bench_mix(acc, pte_val(pte), c->folio_anon &&
+						     !softleaf_is_migration_read(softleaf_from_pte(old)));
+		}
+	}
+	return acc;
 }
 
 #ifndef CONFIG_ARCH_HAS_CC_PLATFORM

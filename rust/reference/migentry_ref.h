@@ -44,6 +44,32 @@ u64 migentry_ref_restore_pmd(u64 swp_pmd, u64 new_pfn, const struct migentry_ref
 			     bool folio_dirty, bool mig_ad);
 bool migentry_ref_exclusive_pmd(u64 swp_pmd, bool folio_anon);
 
+/* One input of the restore-cost benchmark (rust/restore/bench.rs). */
+struct migentry_ref_bench_case {
+	u64 swp_pte;			/* the migration entry */
+	struct migentry_ref_vma vma;
+	bool folio_dirty;		/* folio_test_dirty() */
+	bool folio_anon;		/* folio_test_anon() */
+};
+
+/*
+ * The restore-cost benchmark's C side: reps passes over cases[0..n), each
+ * computing 7.3's PTE (migentry_ref_restore() with MIGENTRY_REF_UPSTREAM) and
+ * RMAP_EXCLUSIVE for new_pfn, all inlined into one loop. Returns the checksum
+ * of every result, folded in order by migentry_ref_bench_mix(), so that no
+ * restore can be left out.
+ */
+u64 migentry_ref_bench(const struct migentry_ref_bench_case *cases, u32 n, u32 reps,
+		       u64 new_pfn, bool mig_ad);
+
+/* The benchmark's checksum: acc folded with one restore's PTE and RMAP_EXCLUSIVE. */
+static inline u64 migentry_ref_bench_mix(u64 acc, u64 pte, bool exclusive)
+{
+	return ((acc ^ pte) * 0x100000001b3ULL) ^ exclusive;
+}
+
+#define MIGENTRY_REF_BENCH_SEED	0xcbf29ce484222325ULL
+
 #ifndef CONFIG_ARCH_HAS_CC_PLATFORM
 /*
  * The oracle of the shim's migentry_pte_mkprotnone() (pmd: of
