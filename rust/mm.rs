@@ -163,6 +163,7 @@ pub(crate) fn migration_ad() -> bool {
 /// `EINVAL` (and a log line per difference) if Rust and C disagree on a layout.
 pub(crate) fn init() -> Result {
     layout::check()?;
+    ffi::init_pte_masks()?;
     MIGRATION_AD.store(compute_migration_ad(), Ordering::Relaxed);
     Ok(())
 }

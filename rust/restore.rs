@@ -160,6 +160,7 @@ pub(crate) trait Restore<L: Level> {
 /// The steps every kind shares: the entry from `vm_page_prot` for `dest` (write-protected),
 /// young, dirty and soft-dirty as 7.3 sets them at level `L`: exactly the migration entry's bit
 /// for a PTE, only ever set for a PMD (where `pmd_mkdirty()` has set it too).
+#[inline]
 fn common<A: Access, L: Level>(
     entry: MigrationEntry<A, L>,
     dest: &DestPage<'_>,
@@ -185,6 +186,7 @@ fn common<A: Access, L: Level>(
 
 /// The write-protected entry, with the uffd bit (and, under RWP, `PAGE_NONE`) if the migration
 /// entry had it.
+#[inline]
 fn protected<A: Access, L: Level>(r: Restoring<A, L>, vma: &VmaFacts) -> RestoredEntry<L> {
     let uffd = r.bits().uffd;
     let pte = r.into_write_protected();
@@ -200,6 +202,7 @@ fn protected<A: Access, L: Level>(r: Restoring<A, L>, vma: &VmaFacts) -> Restore
 }
 
 impl<L: Level> Restore<L> for MigrationEntry<Read, L> {
+    #[inline]
     fn restore(self, dest: &DestPage<'_>, vma: &VmaFacts, folio: FolioState) -> Restored<L> {
         Restored {
             pte: protected(common(self, dest, vma, folio), vma),
@@ -210,6 +213,7 @@ impl<L: Level> Restore<L> for MigrationEntry<Read, L> {
 }
 
 impl<L: Level> Restore<L> for MigrationEntry<ReadExclusive, L> {
+    #[inline]
     fn restore(self, dest: &DestPage<'_>, vma: &VmaFacts, folio: FolioState) -> Restored<L> {
         Restored {
             pte: protected(common(self, dest, vma, folio), vma),
@@ -220,6 +224,7 @@ impl<L: Level> Restore<L> for MigrationEntry<ReadExclusive, L> {
 }
 
 impl<L: Level> Restore<L> for MigrationEntry<Write, L> {
+    #[inline]
     fn restore(self, dest: &DestPage<'_>, vma: &VmaFacts, folio: FolioState) -> Restored<L> {
         let (pte, refused) = match common(self, dest, vma, folio).mint(vma) {
             Ok(grant) => (RestoredEntry::Writable(WriteGrant::mkwrite(grant)), None),
@@ -234,6 +239,7 @@ impl<L: Level> Restore<L> for MigrationEntry<Write, L> {
 }
 
 impl<L: Level> Restore<L> for AnyMigrationEntry<L> {
+    #[inline(always)]
     fn restore(self, dest: &DestPage<'_>, vma: &VmaFacts, folio: FolioState) -> Restored<L> {
         match self {
             Self::Read(e) => e.restore(dest, vma, folio),

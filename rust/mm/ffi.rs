@@ -15,6 +15,8 @@ use kernel::{
 
 use super::VmaFacts;
 
+pub(super) mod x86;
+
 #[allow(
     dead_code,
     improper_ctypes,
@@ -91,23 +93,9 @@ macro_rules! pure {
 }
 
 pure! {
-    fn pfn_pte(pfn: u64, prot: u64) -> u64 = migentry_pfn_pte;
-    fn pte_mkold(pte: u64) -> u64 = migentry_pte_mkold;
-    fn pte_mkdirty(pte: u64) -> u64 = migentry_pte_mkdirty;
-    fn pte_mksoft_dirty(pte: u64) -> u64 = migentry_pte_mksoft_dirty;
-    fn pte_clear_soft_dirty(pte: u64) -> u64 = migentry_pte_clear_soft_dirty;
-    fn pte_wrprotect(pte: u64) -> u64 = migentry_pte_wrprotect;
-    fn pte_mkuffd(pte: u64) -> u64 = migentry_pte_mkuffd;
-    fn pte_clear_uffd(pte: u64) -> u64 = migentry_pte_clear_uffd;
-    fn pte_mkwrite_novma(pte: u64) -> u64 = migentry_pte_mkwrite_novma;
-    fn pte_mkwrite_shstk(pte: u64) -> u64 = migentry_pte_mkwrite_shstk;
-    fn pte_clear_saveddirty(pte: u64) -> u64 = migentry_pte_clear_saveddirty;
-    fn pte_mkprotnone(pte: u64) -> u64 = migentry_pte_mkprotnone;
     #[cfg(CONFIG_KUNIT)]
     fn prot(shared: bool) -> u64 = migentry_prot;
     fn mk_migration(kind: u32, pfn: u64, young: bool, dirty: bool) -> u64 = migentry_mk_migration;
-    fn swp_soft_dirty(pte: u64, set: bool) -> u64 = migentry_swp_soft_dirty;
-    fn swp_uffd(pte: u64, set: bool) -> u64 = migentry_swp_uffd;
     fn nr_online_nodes() -> u32 = migentry_nr_online_nodes;
     fn pfn_pmd(pfn: u64, prot: u64) -> u64 = migentry_pfn_pmd;
     fn pmd_mkold(pmd: u64) -> u64 = migentry_pmd_mkold;
@@ -125,6 +113,69 @@ pure! {
         migentry_mk_pmd_migration;
     fn pmd_swp_soft_dirty(pmd: u64, set: bool) -> u64 = migentry_pmd_swp_soft_dirty;
     fn pmd_swp_uffd(pmd: u64, set: bool) -> u64 = migentry_pmd_swp_uffd;
+}
+
+// The PTE bit operations of a restore, in Rust (`x86.rs`): same names and values as the C
+// helpers they replace, which stay below as `c_*` for the KUnit suite that compares the two.
+pub(super) use x86::{
+    pfn_pte,
+    pte_clear_saveddirty,
+    pte_clear_soft_dirty,
+    pte_clear_uffd,
+    pte_mkdirty,
+    pte_mkold,
+    pte_mkprotnone,
+    pte_mksoft_dirty,
+    pte_mkuffd,
+    pte_mkwrite_novma,
+    pte_mkwrite_shstk,
+    pte_wrprotect,
+    swp_soft_dirty,
+    swp_uffd, //
+};
+
+pure! {
+    #[cfg(CONFIG_KUNIT)]
+    fn c_pfn_pte(pfn: u64, prot: u64) -> u64 = migentry_pfn_pte;
+    #[cfg(CONFIG_KUNIT)]
+    fn c_pte_mkold(pte: u64) -> u64 = migentry_pte_mkold;
+    #[cfg(CONFIG_KUNIT)]
+    fn c_pte_mkdirty(pte: u64) -> u64 = migentry_pte_mkdirty;
+    #[cfg(CONFIG_KUNIT)]
+    fn c_pte_mksoft_dirty(pte: u64) -> u64 = migentry_pte_mksoft_dirty;
+    #[cfg(CONFIG_KUNIT)]
+    fn c_pte_clear_soft_dirty(pte: u64) -> u64 = migentry_pte_clear_soft_dirty;
+    #[cfg(CONFIG_KUNIT)]
+    fn c_pte_wrprotect(pte: u64) -> u64 = migentry_pte_wrprotect;
+    #[cfg(CONFIG_KUNIT)]
+    fn c_pte_mkuffd(pte: u64) -> u64 = migentry_pte_mkuffd;
+    #[cfg(CONFIG_KUNIT)]
+    fn c_pte_clear_uffd(pte: u64) -> u64 = migentry_pte_clear_uffd;
+    #[cfg(CONFIG_KUNIT)]
+    fn c_pte_mkwrite_novma(pte: u64) -> u64 = migentry_pte_mkwrite_novma;
+    #[cfg(CONFIG_KUNIT)]
+    fn c_pte_mkwrite_shstk(pte: u64) -> u64 = migentry_pte_mkwrite_shstk;
+    #[cfg(CONFIG_KUNIT)]
+    fn c_pte_clear_saveddirty(pte: u64) -> u64 = migentry_pte_clear_saveddirty;
+    #[cfg(CONFIG_KUNIT)]
+    fn c_pte_mkprotnone(pte: u64) -> u64 = migentry_pte_mkprotnone;
+    #[cfg(CONFIG_KUNIT)]
+    fn c_swp_soft_dirty(pte: u64, set: bool) -> u64 = migentry_swp_soft_dirty;
+    #[cfg(CONFIG_KUNIT)]
+    fn c_swp_uffd(pte: u64, set: bool) -> u64 = migentry_swp_uffd;
+}
+
+/// Reads the PTE masks that may only be known at boot into the Rust copies of the PTE operations
+/// (`x86.rs`); the module's init calls it before anything restores.
+///
+/// # Errors
+///
+/// `EINVAL` if a mask Rust takes for a constant differs from C's.
+pub(super) fn init_pte_masks() -> Result {
+    let (mut pfn, mut supported, mut chg) = (0, 0, 0);
+    // SAFETY: the shim only reads kernel variables and writes through the three valid pointers.
+    unsafe { migentry_pte_masks(&mut pfn, &mut supported, &mut chg) };
+    x86::init(pfn, supported, chg)
 }
 
 /// `pte_*()` predicates, kind and PFN of an entry value, in one call.

@@ -59,6 +59,7 @@ pub(crate) struct Restoring<A: Access, L: Level = PteLevel> {
 
 impl<A: Access, L: Level> Restoring<A, L> {
     /// Only [`MigrationEntry::rebuild`](super::MigrationEntry::rebuild) starts one.
+    #[inline]
     pub(super) fn new(bits: EntryBits, pte: Entry<WriteProtected, L>) -> Self {
         // INVARIANT: called by `rebuild()` with the consumed entry's bits and the PTE it mapped.
         Self {
@@ -69,11 +70,13 @@ impl<A: Access, L: Level> Restoring<A, L> {
     }
 
     /// The bits of the entry this PTE replaces.
+    #[inline]
     pub(crate) fn bits(&self) -> EntryBits {
         self.bits
     }
 
     /// `pte_mkold()` / `pmd_mkold()`.
+    #[inline]
     pub(crate) fn mkold(self) -> Self {
         Self {
             pte: self.pte.mkold(),
@@ -83,6 +86,7 @@ impl<A: Access, L: Level> Restoring<A, L> {
 
     /// `pte_mkdirty()` / `pmd_mkdirty()` (SavedDirty on this write-protected entry; x86 sets
     /// soft-dirty too).
+    #[inline]
     pub(crate) fn mkdirty(self) -> Self {
         Self {
             pte: self.pte.mkdirty(),
@@ -99,6 +103,7 @@ impl<A: Access, L: Level> Restoring<A, L> {
     }
 
     /// The soft-dirty bit set to `soft_dirty`.
+    #[inline]
     pub(crate) fn with_soft_dirty(self, soft_dirty: bool) -> Self {
         Self {
             pte: self.pte.with_soft_dirty(soft_dirty),
@@ -107,6 +112,7 @@ impl<A: Access, L: Level> Restoring<A, L> {
     }
 
     /// Gives up on write: the write-protected entry.
+    #[inline]
     pub(crate) fn into_write_protected(self) -> Entry<WriteProtected, L> {
         self.pte
     }
@@ -121,6 +127,7 @@ impl<L: Level> Restoring<Write, L> {
     /// # Errors
     ///
     /// Why not, with `self` handed back unchanged.
+    #[inline]
     pub(crate) fn mint(self, vma: &VmaFacts) -> Result<WriteGrant<L>, (NoGrant, Self)> {
         let why = if !vma.flags().write {
             Some(NoGrant::VmaNotWritable)
@@ -164,6 +171,7 @@ pub(crate) type PmdWriteGrant = WriteGrant<PmdLevel>;
 impl<L: Level> WriteGrant<L> {
     /// Spends the grant: the entry it was minted for, writable as x86 `pte_mkwrite(pte, vma)`
     /// (`pmd_mkwrite(pmd, vma)`) makes it (a shadow-stack entry in a `VM_SHADOW_STACK` VMA).
+    #[inline]
     pub(crate) fn mkwrite(self) -> Entry<Writable, L> {
         self.pte.mkwrite(self.shadow_stack)
     }

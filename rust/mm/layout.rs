@@ -16,7 +16,10 @@ use kernel::{
 };
 
 use super::{
-    ffi,
+    ffi::{
+        self,
+        x86, //
+    },
     pte::SOFTLEAF_TYPES,
     slot::PMD_SIZE, //
 };
@@ -64,6 +67,20 @@ const RUST_LAYOUT: &[(&CStr, usize)] = &[
         offset_of!(bindings::vm_area_struct, vm_ops),
     ),
     (c"const PMD_SIZE", PMD_SIZE),
+    // CAST (these): the PTE masks are `u64` and `usize` is 64 bits on x86-64.
+    (c"const PAGE_SHIFT", bindings::PAGE_SHIFT as usize),
+    (c"const _PAGE_PRESENT", x86::PRESENT as usize),
+    (c"const _PAGE_RW", x86::RW as usize),
+    (c"const _PAGE_USER", x86::USER as usize),
+    (c"const _PAGE_ACCESSED", x86::ACCESSED as usize),
+    (c"const _PAGE_DIRTY", x86::DIRTY as usize),
+    (c"const _PAGE_GLOBAL", x86::GLOBAL as usize),
+    (c"const _PAGE_PROTNONE", x86::PROTNONE as usize),
+    (c"const _PAGE_SAVED_DIRTY", x86::SAVED_DIRTY as usize),
+    (c"const _PAGE_SOFT_DIRTY", x86::SOFT_DIRTY as usize),
+    (c"const _PAGE_UFFD", x86::UFFD as usize),
+    (c"const _PAGE_SWP_SOFT_DIRTY", x86::SWP_SOFT_DIRTY as usize),
+    (c"const _PAGE_SWP_UFFD", x86::SWP_UFFD as usize),
 ];
 
 /// Every name Rust knows, with its value.

@@ -42,6 +42,19 @@ static const struct migentry_layout_field migentry_layout_c[] = {
 	CONST(SOFTLEAF_DEVICE_EXCLUSIVE),
 	CONST(SOFTLEAF_HWPOISON),
 	CONST(SOFTLEAF_MARKER),
+	CONST(PAGE_SHIFT),
+	CONST(_PAGE_PRESENT),
+	CONST(_PAGE_RW),
+	CONST(_PAGE_USER),
+	CONST(_PAGE_ACCESSED),
+	CONST(_PAGE_DIRTY),
+	CONST(_PAGE_GLOBAL),
+	CONST(_PAGE_PROTNONE),
+	CONST(_PAGE_SAVED_DIRTY),
+	CONST(_PAGE_SOFT_DIRTY),
+	CONST(_PAGE_UFFD),
+	CONST(_PAGE_SWP_SOFT_DIRTY),
+	CONST(_PAGE_SWP_UFFD),
 };
 
 const struct migentry_layout_field *migentry_layout(size_t *len)
@@ -176,6 +189,13 @@ u64 migentry_pmd_mkprotnone(u64 old)
 	pmd_t pmd = __pmd(flip_protnone_guard(old, val, PHYSICAL_PMD_PAGE_MASK));
 
 	return pmd_val(old & _PAGE_RW ? pmd_mksaveddirty(pmd) : pmd_clear_saveddirty(pmd));
+}
+
+void migentry_pte_masks(u64 *pfn_mask, u64 *supported, u64 *chg_mask)
+{
+	*pfn_mask = PTE_PFN_MASK;
+	*supported = __supported_pte_mask;
+	*chg_mask = _PAGE_CHG_MASK;
 }
 #pragma pop_macro("_PAGE_CC")
 

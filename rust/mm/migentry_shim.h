@@ -2,7 +2,10 @@
 /*
  * migentry's C glue: one-line wrappers of the kernel's static inline helpers
  * and macros that Rust cannot call, and the C side of the layout guard.
- * No policy lives here; the Rust mm layer (rust/mm/) decides.
+ * No policy lives here; the Rust mm layer (rust/mm/) decides. The PTE bit
+ * operations (migentry_pfn_pte() to migentry_swp_uffd()) are computed in Rust
+ * on the restore's path (rust/mm/ffi/x86.rs); here they are what the KUnit
+ * suite migentry_mm_bits compares those with.
  *
  * The Rust declarations are generated from this header by bindgen at build
  * time (see Kbuild), so the two cannot disagree. Page-table entries cross the
@@ -78,6 +81,13 @@ u64 migentry_pte_clear_saveddirty(u64 pte);
  * compares it with pte_modify() where pte_modify() links.
  */
 u64 migentry_pte_mkprotnone(u64 pte);
+/*
+ * The masks of the PTE operations that are only known at boot, for the Rust
+ * copies of those operations (rust/mm/ffi/x86.rs): PTE_PFN_MASK,
+ * __supported_pte_mask and _PAGE_CHG_MASK (with cc_mask obtained as in
+ * migentry_pte_mkprotnone()).
+ */
+void migentry_pte_masks(u64 *pfn_mask, u64 *supported, u64 *chg_mask);
 u64 migentry_prot(bool shared);	/* PAGE_SHARED or PAGE_COPY */
 
 /*

@@ -12,8 +12,10 @@
 //! [`Entry<Writable, L>`] is [`WriteGrant::mkwrite`](super::WriteGrant::mkwrite). The level is a
 //! type parameter ([`super::Level`]): the rules are written once for both levels.
 //!
-//! Bit operations are done by the kernel's own inline helpers of the entry's level, so no x86 bit
-//! layout is written again in Rust.
+//! Bit operations are the x86 helpers' of the entry's level. The PTE ones a restore does
+//! (`pte_mkold()`, `pte_wrprotect()`...) are computed in Rust from the kernel's own bit
+//! positions so that they inline (`ffi/x86.rs`), and compared with the helpers by KUnit; the
+//! PMD ones are the kernel's inline helpers, through the C glue.
 
 use core::marker::PhantomData;
 
@@ -363,6 +365,7 @@ impl<L: Level> Entry<WriteProtected, L> {
     /// `mk_pte()` / `folio_mk_pmd()` for the page `pfn` with protection `prot`, write-protected
     /// whatever `prot` says. Only the mm layer maps a page: see
     /// [`MigrationEntry::rebuild`](super::MigrationEntry).
+    #[inline]
     pub(super) fn map(pfn: u64, prot: u64) -> Self {
         let val = L::wrprotect(L::clear_uffd(L::pfn_entry(pfn, prot)));
         // INVARIANT: `*_clear_uffd()` and `*_wrprotect()` clear `_PAGE_UFFD` and `_PAGE_RW`;
@@ -383,6 +386,7 @@ impl<L: Level> Entry<WriteProtected, L> {
     /// x86 `pte_mkwrite(pte, vma)` / `pmd_mkwrite(pmd, vma)` (not exported):
     /// `*_mkwrite_shstk()` in a shadow-stack VMA, else `*_mkwrite_novma()` and
     /// `*_clear_saveddirty()`. Only a grant calls this.
+    #[inline]
     pub(super) fn mkwrite(self, shadow_stack: bool) -> Entry<Writable, L> {
         let val = if shadow_stack {
             L::mkwrite_shstk(self.val)

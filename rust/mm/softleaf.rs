@@ -213,6 +213,7 @@ impl<A: Access, L: Level> MigrationEntry<A, L> {
     ///
     /// `dest` is the page the entry will map: in a real migration a page of the destination
     /// folio (its head page for a PMD), not the entry's own PFN.
+    #[inline]
     pub(crate) fn rebuild(self, dest: &DestPage<'_>, prot: PageProt) -> Restoring<A, L> {
         Restoring::new(self.bits, Entry::map(dest.pfn(), prot.val()))
     }
@@ -281,6 +282,7 @@ impl<L: Level> AnyMigrationEntry<L> {
     }
 
     /// Classifies an entry read from a page table; `None` if it is not a migration entry.
+    #[inline]
     pub(crate) fn from_raw(pte: &RawEntry<L>) -> Option<Self> {
         let d = pte.decoded();
         let (val, pfn, bits) = (pte.val(), d.pfn, EntryBits::of(d.flags));
