@@ -28,6 +28,7 @@ use crate::{
         MmapReadGuard,
         MmapWriteGuard,
         ReadLocked,
+        Visit,
         VmaFacts,
         VmaView, //
     },
@@ -267,8 +268,13 @@ impl Migentry {
                 check_inject(&facts)?;
                 let mut walk = |mode| {
                     outcomes.clear();
-                    vma.walk_ptes(addr, len, |slot| {
-                        let o = ops::round_trip(slot, &facts, inject, mode)?;
+                    vma.walk_entries(addr, len, |visit| {
+                        let o = match visit {
+                            Visit::Slot(slot) => ops::round_trip(slot, &facts, inject, mode)?,
+                            Visit::Leaf(slot, from, to) => {
+                                ops::round_trip(slot, &facts, inject, mode)?.covering(from, to)
+                            }
+                        };
                         outcomes.push_within_capacity(o).map_err(|_| ENOSPC)
                     })
                 };
@@ -283,14 +289,22 @@ impl Migentry {
             req.with_read_vma(|vma| {
                 let facts = *vma.facts();
                 check_inject(&facts)?;
-                vma.walk_ptes(addr, len, |slot| {
-                    let o = ops::evaluate(slot, &facts, inject)?;
+                vma.walk_entries(addr, len, |visit| {
+                    let o = match visit {
+                        Visit::Slot(slot) => ops::evaluate(slot, &facts, inject)?,
+                        Visit::Leaf(slot, from, to) => {
+                            ops::evaluate(slot, &facts, inject)?.covering(from, to)
+                        }
+                    };
                     outcomes.push_within_capacity(o).map_err(|_| ENOSPC)
                 })
             })?
         };
         let admin = mm::pfns_visible();
-        req.finish(arg, outcomes.iter().map(|o| ops::record(o, &facts, admin)))
+        let records = outcomes
+            .iter()
+            .flat_map(|o| (0..o.pages()).map(move |k| ops::record(o, k, &facts, admin)));
+        req.finish(arg, records)
     }
 
     fn stats(arg: usize) -> Result<isize> {

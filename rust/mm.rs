@@ -90,7 +90,10 @@ pub(crate) use pte::{
 };
 pub(crate) use slot::{
     PageEntry,
-    PteSlot, //
+    PmdSlot,
+    PteSlot,
+    Visit,
+    PMD_SIZE, //
 };
 #[allow(unused_imports)]
 pub(crate) use softleaf::{
@@ -130,7 +133,6 @@ pub(crate) mod cref {
     //! the reference layer (`rust/reference.rs`) only: the module's real path never calls them.
     #[cfg(all(CONFIG_KUNIT, not(CONFIG_ARCH_HAS_CC_PLATFORM)))]
     pub(crate) use super::ffi::cref_check_protnone as check_protnone;
-    #[cfg(CONFIG_KUNIT)]
     pub(crate) use super::ffi::cref_restore_pmd as restore_pmd;
     #[cfg(CONFIG_KUNIT)]
     pub(crate) use super::ffi::{

@@ -73,9 +73,7 @@ pub(crate) fn restore(
 
 /// What Linux 7.3's `remove_migration_pmd()` installs in place of the PMD migration entry value
 /// `entry`, mapping the THP whose head page is `dest_pfn`, in a VMA described by `vma`
-/// (`rust/reference/migentry_ref.c`, `ref_pmd_upstream()`). Only 7.3 has a PMD reference. Only
-/// the KUnit suite uses it until the device handles THPs.
-#[cfg(CONFIG_KUNIT)]
+/// (`rust/reference/migentry_ref.c`, `ref_pmd_upstream()`). Only 7.3 has a PMD reference.
 pub(crate) fn restore_pmd(
     entry: u64,
     dest_pfn: u64,

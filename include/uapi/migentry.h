@@ -33,9 +33,11 @@
  * Counts additions to the ABI: a new MIGENTRY_PTE_* or MIGENTRY_FEAT_* bit, or
  * a request that used to fail now succeeding. Struct layouts and the meaning
  * of existing fields and bits never change. 2: READ_PTE reports PMD-mapped
- * THPs (MIGENTRY_PTE_PMD) instead of failing with -EOPNOTSUPP.
+ * THPs (MIGENTRY_PTE_PMD) instead of failing with -EOPNOTSUPP. 3: ROUNDTRIP
+ * and EVALUATE take a PMD-mapped THP of an anonymous VMA whole (-ERANGE for
+ * a range over part of one).
  */
-#define MIGENTRY_ABI_VERSION		2
+#define MIGENTRY_ABI_VERSION		3
 
 /* Not claimed in Documentation/userspace-api/ioctl/ioctl-number.rst. */
 #define MIGENTRY_IOC_MAGIC		0xBE
@@ -82,10 +84,13 @@ struct migentry_info {
 #define MIGENTRY_PTE_SPECIAL	(1U << 6)	/* pte_special() */
 #define MIGENTRY_PTE_PROTNONE	(1U << 7)	/* present but PROT_NONE (NUMA hint, uffd RWP) */
 /*
- * The page is part of a THP mapped by one PMD (ABI version 2). Records stay
- * one per 4 KiB page: each page of the THP gets one, whose state is the PMD's
- * (raw is the PMD value, the same for all of them) and whose pfn is the PMD's
- * first PFN plus the page's index in the THP. A range may cover part of a THP.
+ * The state is a PMD's: the page is part of a THP mapped by one PMD (ABI
+ * version 2). Records stay one per 4 KiB page: each page of the THP gets one,
+ * whose states (before, and for ROUNDTRIP/EVALUATE entry and after[]) are the
+ * PMD's, each with this bit (raw is the PMD value, the same in every record of
+ * the THP), and whose pfns are the PMD's plus the page's index in the THP.
+ * For a PMD only MIGENTRY_POLICY_TYPED and _UPSTREAM (7.3's
+ * remove_migration_pmd()) are filled; the other policies stay zero.
  */
 #define MIGENTRY_PTE_PMD	(1U << 8)
 
@@ -203,6 +208,10 @@ struct migentry_range {
  * ROUNDTRIP: for every present page, under its page-table lock: take the PTE,
  * install the migration entry try_to_migrate_one() would, apply the RT_*
  * operations, restore it with the typed restore and install the result.
+ * A PMD-mapped THP of an anonymous VMA is taken whole, under its PMD lock, as
+ * set_pmd_migration_entry() and remove_migration_pmd() would (ABI version 3):
+ * the range must cover all of it, else the call fails with -ERANGE before
+ * anything changes; a THP of another VMA is -EOPNOTSUPP.
  * Records: before, entry, after[] for all policies (after[TYPED] is what was
  * installed), refused.
  *

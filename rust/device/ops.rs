@@ -3,14 +3,19 @@
 //! What the range ioctls do to one page: READ_PTE reads it, EVALUATE predicts a migration
 //! round trip, ROUNDTRIP performs one.
 //!
-//! The per-page step runs under the page-table lock (inside
-//! [`VmaView::walk_ptes`](crate::mm::VmaView::walk_ptes)): no sleeping, no allocation, one decode
-//! of the entry, a pure plan (the migration entry, the injected operations, the typed restore),
-//! then, in a round trip only, one write to the page table. READ_PTE and EVALUATE get read-only
-//! slots ([`ReadLocked`]): they cannot change an entry. The records, with the C references
-//! beside the typed result, are made afterwards from what the step kept, outside every lock.
+//! The per-page step (per THP for a PMD-mapped one, through [`LeafSlot`], one implementation
+//! for both levels) runs under the page-table or PMD lock (inside
+//! [`VmaView::walk_entries`](crate::mm::VmaView::walk_entries)): no sleeping, no allocation, one
+//! decode of the entry, a pure plan (the migration entry, the injected operations, the typed
+//! restore), then, in a round trip only, one write to the page table. READ_PTE and EVALUATE get
+//! read-only slots ([`ReadLocked`](crate::mm::ReadLocked)): they cannot change an entry. The
+//! records, with the C references beside the typed result, are made afterwards from what the
+//! step kept, outside every lock.
 
-use kernel::prelude::*;
+use kernel::{
+    page::PAGE_SIZE,
+    prelude::*, //
+};
 
 use super::uapi;
 use crate::{
@@ -18,16 +23,23 @@ use crate::{
         AnyMigrationEntry,
         Decoded,
         EntryKind,
+        Level,
         LockLevel,
         MappedFolio,
         NoGrant,
         PageEntry,
+        PmdLevel,
+        PmdSlot,
         PteFlags,
+        PteLevel,
         PteSlot,
+        RawEntry,
         RawPte,
-        ReadLocked,
+        RestoredEntry,
         SoftLeaf,
-        VmaFacts, //
+        VmaFacts,
+        WriteLocked,
+        PMD_SIZE, //
     },
     reference::{
         self,
@@ -159,7 +171,7 @@ pub(super) struct Inject {
 }
 
 impl Inject {
-    fn apply(self, e: AnyMigrationEntry, anon: bool) -> AnyMigrationEntry {
+    fn apply<L: Level>(self, e: AnyMigrationEntry<L>, anon: bool) -> AnyMigrationEntry<L> {
         let e = if self.clear_soft_dirty {
             e.clear_soft_dirty()
         } else {
@@ -187,31 +199,140 @@ pub(super) enum Mode {
     },
 }
 
-/// What [`evaluate`] or [`round_trip`] planned (and, in a round trip, installed) for a page.
+/// What [`evaluate`] or [`round_trip`] planned (and, in a round trip, installed) for a page or
+/// a PMD-mapped THP.
 struct Planned {
     entry_val: u64,
     entry: Decoded,
     dest_pfn: u64,
     folio: FolioState,
-    restored: Restored,
+    /// The typed restore's entry, decoded.
+    after_val: u64,
+    after: Decoded,
+    refused: Option<NoGrant>,
 }
 
-/// What happened to one page, kept until its record is made outside the locks.
+/// What happened to one page, or to the pages of a PMD-mapped THP, kept until the records are
+/// made outside the locks.
 pub(super) struct Outcome {
     addr: usize,
+    /// `Some((index, pages))` for a PMD-mapped THP: the index in the THP of the page at `addr`
+    /// and how many pages of the range it covers, each reported with the PMD's values.
+    pmd: Option<(usize, usize)>,
     status: u32,
     before_val: u64,
     before: Decoded,
     planned: Option<Planned>,
 }
 
+impl Outcome {
+    /// How many records this outcome makes.
+    pub(super) fn pages(&self) -> usize {
+        self.pmd.map_or(1, |(_, n)| n)
+    }
+
+    /// The outcome of a PMD-mapped THP, for the part `[from, to)` of the range it covers.
+    pub(super) fn covering(mut self, from: usize, to: usize) -> Self {
+        self.pmd = Some(((from & (PMD_SIZE - 1)) / PAGE_SIZE, (to - from) / PAGE_SIZE));
+        self.addr = from;
+        self
+    }
+}
+
+/// A slot EVALUATE and ROUNDTRIP work on, with its lock held: a PTE, or the PMD of a PMD-mapped
+/// THP.
+pub(super) trait LeafSlot<'a> {
+    /// The page-table level of the slot.
+    type Level: Level;
+    /// The slot's first user address.
+    fn addr(&self) -> usize;
+    /// The entry in the slot.
+    fn get(&self) -> RawEntry<Self::Level>;
+    /// `MIGENTRY_REC_*` of what the slot holds, before its folio is looked up.
+    fn status(seen: &RawEntry<Self::Level>) -> u32;
+    /// The folio mapped by `seen`, read from the slot.
+    fn folio(&self, seen: &RawEntry<Self::Level>) -> Option<MappedFolio<'a>>;
+}
+
+/// A slot a ROUNDTRIP changes (under the mmap write lock).
+pub(super) trait TakeSlot<'a>: LeafSlot<'a> {
+    /// Takes the entry atomically, leaving none.
+    fn take(&mut self, seen: &RawEntry<Self::Level>) -> RawEntry<Self::Level>;
+    /// Puts back an entry taken from it.
+    fn put_back(&mut self, old: &RawEntry<Self::Level>) -> Result;
+    /// Installs a restored entry.
+    fn install(&mut self, new: &RestoredEntry<Self::Level>) -> Result;
+}
+
+impl<'a, L: LockLevel> LeafSlot<'a> for PteSlot<'a, L> {
+    type Level = PteLevel;
+    fn addr(&self) -> usize {
+        PteSlot::addr(self)
+    }
+    fn get(&self) -> RawPte {
+        PteSlot::get(self)
+    }
+    fn status(seen: &RawPte) -> u32 {
+        status_of(seen)
+    }
+    fn folio(&self, seen: &RawPte) -> Option<MappedFolio<'a>> {
+        PteSlot::folio(self, seen)
+    }
+}
+
+impl<'a, L: LockLevel> LeafSlot<'a> for PmdSlot<'a, L> {
+    type Level = PmdLevel;
+    fn addr(&self) -> usize {
+        PmdSlot::addr(self)
+    }
+    fn get(&self) -> RawEntry<PmdLevel> {
+        PmdSlot::get(self)
+    }
+    fn status(seen: &RawEntry<PmdLevel>) -> u32 {
+        // The walk locked the PMD as a present leaf: it maps a THP or the huge zero page.
+        if seen.decoded().flags.has(PteFlags::SPECIAL) {
+            uapi::MIGENTRY_REC_SPECIAL
+        } else {
+            uapi::MIGENTRY_REC_DONE
+        }
+    }
+    fn folio(&self, seen: &RawEntry<PmdLevel>) -> Option<MappedFolio<'a>> {
+        PmdSlot::folio(self, seen)
+    }
+}
+
+impl<'a> TakeSlot<'a> for PteSlot<'a, WriteLocked> {
+    fn take(&mut self, seen: &RawPte) -> RawPte {
+        PteSlot::take(self, seen)
+    }
+    fn put_back(&mut self, old: &RawPte) -> Result {
+        PteSlot::install(self, old)
+    }
+    fn install(&mut self, new: &RestoredEntry<PteLevel>) -> Result {
+        PteSlot::install(self, new)
+    }
+}
+
+impl<'a> TakeSlot<'a> for PmdSlot<'a, WriteLocked> {
+    fn take(&mut self, seen: &RawEntry<PmdLevel>) -> RawEntry<PmdLevel> {
+        PmdSlot::take(self, seen)
+    }
+    fn put_back(&mut self, old: &RawEntry<PmdLevel>) -> Result {
+        PmdSlot::install(self, old)
+    }
+    fn install(&mut self, new: &RestoredEntry<PmdLevel>) -> Result {
+        PmdSlot::install(self, new)
+    }
+}
+
 /// The first steps of EVALUATE and ROUNDTRIP on a slot: the entry seen, the outcome so far and,
 /// for a present, non-special page, the folio it maps (`None`: report the page and leave it).
-fn begin<'a, L: LockLevel>(slot: &PteSlot<'a, L>) -> (RawPte, Outcome, Option<MappedFolio<'a>>) {
+fn begin<'a, S: LeafSlot<'a>>(slot: &S) -> (RawEntry<S::Level>, Outcome, Option<MappedFolio<'a>>) {
     let seen = slot.get();
     let mut out = Outcome {
         addr: slot.addr(),
-        status: status_of(&seen),
+        pmd: None,
+        status: S::status(&seen),
         before_val: seen.val(),
         before: seen.decoded(),
         planned: None,
@@ -226,16 +347,17 @@ fn begin<'a, L: LockLevel>(slot: &PteSlot<'a, L>) -> (RawPte, Outcome, Option<Ma
     (seen, out, folio)
 }
 
-/// The plan for the present PTE `old` mapping `folio`: the entry `try_to_migrate_one()` would
-/// make from it, `inject` applied, restored with the typed restore onto the same page. Also
-/// whether the PTE was dirty and whether the restored PTE takes rights away from `old`. `None`
-/// if `old` is not a PTE a migration entry can be made from.
-fn plan(
-    old: &RawPte,
+/// The plan for the present PTE (or PMD) `old` mapping `folio`: the entry
+/// `try_to_migrate_one()` (`set_pmd_migration_entry()`) would make from it, `inject` applied,
+/// restored with the typed restore onto the same page. Also the restored entry, whether `old`
+/// was dirty and whether the restored entry takes rights away from `old`. `None` if `old` is not
+/// an entry a migration entry can be made from.
+fn plan<L: Level>(
+    old: &RawEntry<L>,
     folio: &MappedFolio<'_>,
     vma: &VmaFacts,
     inject: Inject,
-) -> Option<(Planned, bool, bool)> {
+) -> Option<(Planned, Restored<L>, bool, bool)> {
     let f0 = folio.facts();
     let entry = AnyMigrationEntry::from_present(old, f0.anon_exclusive)?;
     let was_dirty = old.decoded().flags.has(PteFlags::DIRTY);
@@ -254,9 +376,11 @@ fn plan(
         entry: entry_decoded,
         dest_pfn: dest.pfn(),
         folio: folio_state,
-        restored,
+        after_val: restored.pte.val(),
+        after: restored.pte.decode(),
+        refused: restored.refused,
     };
-    Some((planned, was_dirty, loses_rights))
+    Some((planned, restored, was_dirty, loses_rights))
 }
 
 /// EVALUATE of one slot: ROUNDTRIP's plan for the page, from a read-only slot.
@@ -266,8 +390,8 @@ fn plan(
 /// # Errors
 ///
 /// `EIO` if a present PTE gives no migration entry (which would be a bug in migentry).
-pub(super) fn evaluate(
-    slot: &PteSlot<'_, ReadLocked>,
+pub(super) fn evaluate<'a, S: LeafSlot<'a>>(
+    slot: &S,
     vma: &VmaFacts,
     inject: Inject,
 ) -> Result<Outcome> {
@@ -275,7 +399,7 @@ pub(super) fn evaluate(
     let Some(folio) = folio else {
         return Ok(out);
     };
-    let (planned, _, _) = plan(&seen, &folio, vma, inject).ok_or(EIO)?;
+    let (planned, ..) = plan(&seen, &folio, vma, inject).ok_or(EIO)?;
     out.planned = Some(planned);
     Ok(out)
 }
@@ -293,8 +417,8 @@ pub(super) fn evaluate(
 ///   would lose rights that only a TLB flush can take away; it is left as it was.
 /// - `EIO` if the folio's exclusive marking (`PageAnonExclusive`) disagrees with the restore's
 ///   `RMAP_EXCLUSIVE` decision, which would be a bug in migentry; the page is still restored.
-pub(super) fn round_trip(
-    slot: &mut PteSlot<'_>,
+pub(super) fn round_trip<'a, S: TakeSlot<'a>>(
+    slot: &mut S,
     vma: &VmaFacts,
     inject: Inject,
     mode: Mode,
@@ -308,11 +432,11 @@ pub(super) fn round_trip(
     // A round trip takes the PTE atomically, so that an A/D update by the hardware between
     // reading and replacing it is not lost; the plan is made from what was taken.
     let old = if install { slot.take(&seen) } else { seen };
-    let Some((planned, was_dirty, loses_rights)) = plan(&old, &folio, vma, inject) else {
+    let Some((planned, restored, was_dirty, loses_rights)) = plan(&old, &folio, vma, inject) else {
         // Under the page-table lock a present PTE stays present; should that ever not hold,
         // the entry is put back as it was rather than lost.
         if install {
-            slot.install(&old)?;
+            slot.put_back(&old)?;
         }
         return Err(EIO);
     };
@@ -323,7 +447,7 @@ pub(super) fn round_trip(
                 "ROUNDTRIP refused: it would take rights away from a PTE, and this kernel does not let modules flush a user TLB (see patches/hooked)\n"
             );
             if install {
-                slot.install(&old)?;
+                slot.put_back(&old)?;
             }
             return Err(EOPNOTSUPP);
         }
@@ -332,17 +456,17 @@ pub(super) fn round_trip(
             if was_dirty {
                 folio.mark_dirty();
             }
-            slot.install(&planned.restored.pte)?;
+            slot.install(&restored.pte)?;
             // The round trip leaves rmap alone: the mapping's exclusive marking must be what the
             // restore decided. (Refcount and mapcount are not compared: other processes sharing
             // the folio change them without any lock this ioctl holds.)
             let f0 = folio.facts();
-            if f0.anon && planned.restored.exclusive != f0.anon_exclusive {
+            if f0.anon && restored.exclusive != f0.anon_exclusive {
                 // Once: any holder of the device could otherwise flood the console.
                 kernel::pr_err_once!(
                     "roundtrip at {:#x}: restore says exclusive={} but PageAnonExclusive={}\n",
                     slot.addr(),
-                    planned.restored.exclusive,
+                    restored.exclusive,
                     f0.anon_exclusive
                 );
                 return Err(EIO);
@@ -363,23 +487,45 @@ fn nogrant(r: Option<NoGrant>) -> u32 {
     }
 }
 
-/// The record of a page, with every C reference's result beside the typed one. Runs outside
-/// the page-table lock.
-pub(super) fn record(o: &Outcome, vma: &VmaFacts, admin: bool) -> uapi::Record {
+/// The record of page `k` of an outcome, with every C reference's result beside the typed one.
+/// Runs outside the page-table lock.
+///
+/// A page of a PMD-mapped THP gets the PMD's states, each with `MIGENTRY_PTE_PMD` and the page's
+/// own PFN (the PMD's plus the page's index in the THP); its C reference is 7.3's
+/// `remove_migration_pmd()` (`after[UPSTREAM]`), the only one written for PMDs: `after[PRE_6_2]`
+/// and `after[PETERX_V3]` are left zero (`MIGENTRY_LEAF_NONE`).
+pub(super) fn record(o: &Outcome, k: usize, vma: &VmaFacts, admin: bool) -> uapi::Record {
+    // CAST: at most 511.
+    let (offset, pmd_flag) = match o.pmd {
+        Some((index, _)) => ((index + k) as u64, uapi::MIGENTRY_PTE_PMD),
+        None => (0, 0),
+    };
+    let state = |val: u64, mut d: Decoded| {
+        if d.pfn != 0 {
+            d.pfn += offset;
+        }
+        let mut st = pte_state(val, d, admin);
+        st.flags |= pmd_flag;
+        st
+    };
     let mut rec = uapi::Record {
         // CAST: user addresses fit in `u64`.
-        addr: o.addr as u64,
+        addr: (o.addr + k * PAGE_SIZE) as u64,
         status: o.status,
-        before: pte_state(o.before_val, o.before, admin),
+        before: state(o.before_val, o.before),
         ..Default::default()
     };
     let Some(p) = &o.planned else {
         return rec;
     };
-    rec.entry = pte_state(p.entry_val, p.entry, admin);
-    rec.refused = nogrant(p.restored.refused);
-    rec.after[uapi::MIGENTRY_POLICY_TYPED as usize] =
-        pte_state(p.restored.pte.val(), p.restored.pte.decode(), admin);
+    rec.entry = state(p.entry_val, p.entry);
+    rec.refused = nogrant(p.refused);
+    rec.after[uapi::MIGENTRY_POLICY_TYPED as usize] = state(p.after_val, p.after);
+    if o.pmd.is_some() {
+        let r = reference::restore_pmd(p.entry_val, p.dest_pfn, vma, p.folio);
+        rec.after[uapi::MIGENTRY_POLICY_UPSTREAM as usize] = state(r.val, r.decoded);
+        return rec;
+    }
     for policy in Policy::ALL {
         let r = reference::restore(policy, p.entry_val, p.dest_pfn, vma, p.folio);
         let slot = match policy {
@@ -387,7 +533,7 @@ pub(super) fn record(o: &Outcome, vma: &VmaFacts, admin: bool) -> uapi::Record {
             Policy::Pre62 => uapi::MIGENTRY_POLICY_PRE_6_2,
             Policy::PeterxV3 => uapi::MIGENTRY_POLICY_PETERX_V3,
         };
-        rec.after[slot as usize] = pte_state(r.val, r.decoded, admin);
+        rec.after[slot as usize] = state(r.val, r.decoded);
     }
     rec
 }

@@ -269,9 +269,7 @@ fn ref_vma(vma: &VmaFacts) -> ref_generated::migentry_ref_vma {
 
 /// Runs the C reference of 7.3's `remove_migration_pmd()` on the PMD migration entry value
 /// `swp`, mapping the THP whose head page is `dest_pfn` in a VMA described by `vma`; returns the
-/// PMD value and whether the mapping would be exclusive. Only the KUnit suite uses it until the
-/// device handles THPs.
-#[cfg(CONFIG_KUNIT)]
+/// PMD value and whether the mapping would be exclusive.
 pub(crate) fn cref_restore_pmd(
     swp: u64,
     dest_pfn: u64,

@@ -164,7 +164,7 @@ pub(crate) struct WriteGrant<L: Level = PteLevel> {
 }
 
 /// Permission to make one restored PMD writable.
-// Only the tests (compile-fail cases, KUnit) name it until the device handles THPs.
+// Only the tests (compile-fail cases, KUnit) name it: the device reaches it through generic code.
 #[allow(dead_code)]
 pub(crate) type PmdWriteGrant = WriteGrant<PmdLevel>;
 

@@ -371,14 +371,34 @@ pte_t *migentry_pte_map_lock(struct mm_struct *mm, pmd_t *pmdp, unsigned long ad
 	}
 }
 
-int migentry_pmd_read_leaf(struct mm_struct *mm, pmd_t *pmdp, u64 *val)
+spinlock_t *migentry_pmd_lock_leaf(struct mm_struct *mm, pmd_t *pmdp)
 {
 	spinlock_t *ptl = pmd_lock(mm, pmdp);
-	pmd_t pmd = pmdp_get(pmdp);
 
+	if (migentry_pmd_kind(pmd_val(pmdp_get(pmdp))) == MIGENTRY_PMD_LEAF)
+		return ptl;
 	spin_unlock(ptl);
-	*val = pmd_val(pmd);
-	return migentry_pmd_kind(pmd_val(pmd)) == MIGENTRY_PMD_LEAF ? 0 : -EAGAIN;
+	return NULL;
+}
+
+void migentry_pmd_unlock(spinlock_t *ptl)
+{
+	spin_unlock(ptl);
+}
+
+u64 migentry_pmdp_get(pmd_t *pmdp)
+{
+	return pmd_val(pmdp_get(pmdp));
+}
+
+u64 migentry_pmdp_huge_get_and_clear(struct mm_struct *mm, unsigned long addr, pmd_t *pmdp)
+{
+	return pmd_val(pmdp_huge_get_and_clear(mm, addr, pmdp));
+}
+
+void migentry_set_pmd_at(struct mm_struct *mm, unsigned long addr, pmd_t *pmdp, u64 pmd)
+{
+	set_pmd_at(mm, addr, pmdp, __pmd(pmd));
 }
 
 void migentry_pte_unmap_unlock(pte_t *pte, spinlock_t *ptl)

@@ -174,11 +174,17 @@ pte_t *migentry_pte_map_lock(struct mm_struct *mm, pmd_t *pmdp, unsigned long ad
 void migentry_pte_unmap_unlock(pte_t *pte, spinlock_t *ptl);
 
 /*
- * Reads *pmdp under pmd_lock(): 0 with *val the PMD if it is still a huge
- * leaf, -EAGAIN with *val what it holds instead (split, zapped or migrating
- * since the walk looked). No lock is held on return.
+ * A PMD leaf (a PMD-mapped THP): migentry_pmd_lock_leaf() takes pmd_lock()
+ * and returns it held if *pmdp is still a huge leaf; NULL, with no lock
+ * held, if the THP was split, zapped or started migrating since the walk
+ * looked. Undo with migentry_pmd_unlock(). Under that lock: pmdp_get(),
+ * pmdp_huge_get_and_clear() and set_pmd_at() (page_table_check accounted).
  */
-int migentry_pmd_read_leaf(struct mm_struct *mm, pmd_t *pmdp, u64 *val);
+spinlock_t *migentry_pmd_lock_leaf(struct mm_struct *mm, pmd_t *pmdp);
+void migentry_pmd_unlock(spinlock_t *ptl);
+u64 migentry_pmdp_get(pmd_t *pmdp);
+u64 migentry_pmdp_huge_get_and_clear(struct mm_struct *mm, unsigned long addr, pmd_t *pmdp);
+void migentry_set_pmd_at(struct mm_struct *mm, unsigned long addr, pmd_t *pmdp, u64 pmd);
 
 u64 migentry_ptep_get(pte_t *ptep);
 u64 migentry_ptep_get_and_clear(struct mm_struct *mm, unsigned long addr, pte_t *ptep);

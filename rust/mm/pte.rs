@@ -291,9 +291,11 @@ pub(crate) struct Entry<W: WriteState, L: Level> {
 }
 
 /// A present PTE whose writability is `W`.
+// The crate names the PTE states through other types; the compile-fail cases name this.
+#[allow(dead_code)]
 pub(crate) type Pte<W> = Entry<W, PteLevel>;
 /// A present PMD (a PMD-mapped THP) whose writability is `W`.
-// Only the tests (compile-fail cases, KUnit) name it until the device handles THPs.
+// Only the tests (compile-fail cases, KUnit) name it: the device reaches it through generic code.
 #[allow(dead_code)]
 pub(crate) type Pmd<W> = Entry<W, PmdLevel>;
 
@@ -425,7 +427,7 @@ pub(crate) enum RestoredEntry<L: Level> {
 /// A restored PTE.
 pub(crate) type RestoredPte = RestoredEntry<PteLevel>;
 /// A restored PMD.
-// Only the tests (compile-fail cases, KUnit) name it until the device handles THPs.
+// Only the tests (compile-fail cases, KUnit) name it: the device reaches it through generic code.
 #[allow(dead_code)]
 pub(crate) type RestoredPmd = RestoredEntry<PmdLevel>;
 

@@ -1,22 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! PTE slots of a VMA, visited by a page-table walk that allocates nothing.
+//! PTE and PMD slots of a VMA, visited by a page-table walk that allocates nothing.
 //!
 //! C header: [`include/linux/pgtable.h`](srctree/include/linux/pgtable.h),
-//! [`include/linux/mm.h`](srctree/include/linux/mm.h) (`pte_offset_map_lock()`)
+//! [`include/linux/mm.h`](srctree/include/linux/mm.h) (`pte_offset_map_lock()`, `pmd_lock()`)
 //!
-//! [`VmaView::walk_ptes`] goes down pgd → p4d → pud → pmd with the kernel's accessors, and at
-//! each PMD takes one step ([`pmd_step`]): a PTE table is mapped and locked as
-//! `pte_offset_map_lock()` does it (RCU, lockless PMD read, `pmd_same()` recheck under the lock);
-//! a missing table at any level is a hole, whose slots read as none; anything else (a huge leaf,
-//! a PMD migration entry, a bad entry) is refused. No page table is ever allocated, so a query
-//! leaves the process's page tables as they were.
+//! The walks ([`VmaView::walk_ptes`], [`VmaView::walk_entries`], [`VmaView::read_entries`]) go
+//! down pgd → p4d → pud → pmd with the kernel's accessors, and at each PMD take one step
+//! ([`pmd_step`]): a PTE table is mapped and locked as `pte_offset_map_lock()` does it (RCU,
+//! lockless PMD read, `pmd_same()` recheck under the lock); a missing table at any level is a
+//! hole, whose slots read as none; a huge leaf (a PMD-mapped THP) is locked with `pmd_lock()` and
+//! rechecked under it ([`PmdSlot`]), where the walk handles THPs, and refused where it does not;
+//! anything else (a PMD migration entry, a bad entry, a leaf above the PMD) is refused. No page
+//! table is ever allocated, so a query leaves the process's page tables as they were.
 //!
-//! A [`PteSlot`] exists only inside the closure given to the walk, which runs with the slot's
-//! page-table lock held; the closure receives it by `&mut` with a lifetime it cannot name, so
-//! the slot cannot be kept after the lock is dropped. The slot carries the level of the mmap
-//! lock the walk holds ([`LockLevel`]): every slot can be read, only a slot of a walk under the
-//! write lock ([`WriteLocked`]) can be cleared and filled.
+//! A [`PteSlot`] or [`PmdSlot`] exists only inside the closure given to the walk, which runs with
+//! the slot's lock held; the closure receives it by `&mut` with a lifetime it cannot name, so the
+//! slot cannot be kept after the lock is dropped. The slot carries the level of the mmap lock the
+//! walk holds ([`LockLevel`]): every slot can be read, only a slot of a walk under the write lock
+//! ([`WriteLocked`]) can be cleared and filled, and a slot installs entries of its own
+//! page-table level only ([`Installable`]).
 
 use core::{
     marker::PhantomData,
@@ -32,13 +35,19 @@ use kernel::{
 use super::{
     ffi,
     folio::MappedFolio,
+    level::{
+        Level,
+        PmdLevel,
+        PteLevel, //
+    },
     pte::{
+        Entry,
         EntryKind,
-        Pte,
         PteFlags,
+        RawEntry,
         RawPmd,
         RawPte,
-        RestoredPte,
+        RestoredEntry,
         WriteState, //
     },
     vma::{
@@ -52,27 +61,27 @@ mod private {
     pub(crate) trait Sealed {}
 }
 
-/// A value that may be installed in a PTE slot: a typed present PTE, or an entry read from a
-/// page table (put back as it was).
-pub(crate) trait Installable: private::Sealed {
+/// A value that may be installed in a slot of level `L`: a typed present entry of that level, or
+/// an entry read from a page table of that level (put back as it was).
+pub(crate) trait Installable<L: Level>: private::Sealed {
     /// The entry value.
     fn entry_val(&self) -> u64;
 }
 
-impl<W: WriteState> private::Sealed for Pte<W> {}
-impl<W: WriteState> Installable for Pte<W> {
+impl<W: WriteState, L: Level> private::Sealed for Entry<W, L> {}
+impl<W: WriteState, L: Level> Installable<L> for Entry<W, L> {
     fn entry_val(&self) -> u64 {
         self.val()
     }
 }
-impl private::Sealed for RestoredPte {}
-impl Installable for RestoredPte {
+impl<L: Level> private::Sealed for RestoredEntry<L> {}
+impl<L: Level> Installable<L> for RestoredEntry<L> {
     fn entry_val(&self) -> u64 {
         self.val()
     }
 }
-impl private::Sealed for RawPte {}
-impl Installable for RawPte {
+impl<L: Level> private::Sealed for RawEntry<L> {}
+impl<L: Level> Installable<L> for RawEntry<L> {
     fn entry_val(&self) -> u64 {
         self.val()
     }
@@ -152,7 +161,7 @@ impl PteSlot<'_, WriteLocked> {
     /// The caller is responsible for the TLB: installing over none needs no flush, but a PTE
     /// taken with [`PteSlot::take`] may still be cached by other CPUs (see
     /// [`Invalidation`](super::Invalidation)).
-    pub(crate) fn install(&mut self, entry: &impl Installable) -> Result {
+    pub(crate) fn install(&mut self, entry: &impl Installable<PteLevel>) -> Result {
         let ptep = self.ptep.ok_or(ENOENT)?;
         // SAFETY: `ptep` is valid and its lock is held (type invariant).
         if unsafe { ffi::migentry_ptep_get(ptep.as_ptr()) } != 0 {
@@ -202,6 +211,116 @@ impl Drop for PteTable {
     fn drop(&mut self) {
         // SAFETY: the table is mapped and locked (type invariant); this gives both back once.
         unsafe { ffi::migentry_pte_unmap_unlock(self.first.as_ptr(), self.ptl) };
+    }
+}
+
+/// The PMD of a PMD-mapped THP in a walk under the mmap lock level `L`, with its PMD lock held.
+///
+/// # Invariants
+///
+/// `pmdp` points at the PMD entry mapping `addr` (the THP's first address) in `mm`'s page
+/// tables, `ptl` is its lock (`pmd_lock()`) and is held until `drop`; the entry was a present
+/// huge leaf when the lock was taken, and only this slot changes it while the lock is held.
+/// `mm`'s mmap lock is held at level `L` for `'a`.
+pub(crate) struct PmdSlot<'a, L: LockLevel = WriteLocked> {
+    pmdp: NonNull<bindings::pmd_t>,
+    ptl: NonNull<bindings::spinlock_t>,
+    addr: usize,
+    mm: *mut bindings::mm_struct,
+    _lock: PhantomData<(&'a mut bindings::pmd_t, L)>,
+}
+
+impl<'a, L: LockLevel> PmdSlot<'a, L> {
+    /// Takes the PMD lock of `pmdp`, the PMD entry of `addr` in `mm`; `None` (no lock held) if
+    /// the entry is no longer a huge leaf.
+    ///
+    /// # Safety
+    ///
+    /// `mm` must be valid with its mmap lock held at level `L` for `'a`, and `pmdp` its PMD entry
+    /// for `addr`, in a PMD table that lock keeps.
+    unsafe fn lock(
+        mm: *mut bindings::mm_struct,
+        pmdp: NonNull<bindings::pmd_t>,
+        addr: usize,
+    ) -> Option<Self> {
+        // SAFETY: `pmdp` is a PMD entry of `mm` whose table the mmap lock keeps (caller).
+        let ptl = NonNull::new(unsafe { ffi::migentry_pmd_lock_leaf(mm, pmdp.as_ptr()) })?;
+        // INVARIANT: the lock is held and the entry is a huge leaf; `addr` is rounded down to
+        // the THP's first address.
+        Some(Self {
+            pmdp,
+            ptl,
+            addr: addr & !(PMD_SIZE - 1),
+            mm,
+            _lock: PhantomData,
+        })
+    }
+
+    /// The first user address the THP maps.
+    pub(crate) fn addr(&self) -> usize {
+        self.addr
+    }
+
+    /// `pmdp_get()`, decoded.
+    pub(crate) fn get(&self) -> RawPmd {
+        // SAFETY: `pmdp` is valid and its lock is held (type invariant).
+        RawPmd::read(unsafe { ffi::migentry_pmdp_get(self.pmdp.as_ptr()) })
+    }
+
+    /// The folio `pmd` (read from this slot) maps, if it is present and not special (the huge
+    /// zero page is special), as its head page. Lives as long as the PMD lock, as
+    /// [`PteSlot::folio`].
+    pub(crate) fn folio(&self, pmd: &RawPmd) -> Option<MappedFolio<'a>> {
+        let d = pmd.decoded();
+        if d.kind != EntryKind::Present || d.flags.has(PteFlags::SPECIAL) {
+            return None;
+        }
+        if self.get().val() != pmd.val() {
+            return None;
+        }
+        // SAFETY: `d.pfn` is the head page mapped by the present, non-special PMD leaf in this
+        // slot, whose lock is held for `'a` (type invariant).
+        unsafe { MappedFolio::lookup(d.pfn) }
+    }
+}
+
+impl PmdSlot<'_, WriteLocked> {
+    /// `pmdp_huge_get_and_clear()`: atomically takes the PMD and leaves the slot none, so that
+    /// no hardware A/D update in between is lost. As [`PteSlot::take`].
+    pub(crate) fn take(&mut self, seen: &RawPmd) -> RawPmd {
+        // SAFETY: `pmdp` maps `addr` in `mm` and its lock is held (type invariant).
+        let val = unsafe {
+            ffi::migentry_pmdp_huge_get_and_clear(self.mm, self.addr, self.pmdp.as_ptr())
+        };
+        if val == seen.val() {
+            *seen
+        } else {
+            RawPmd::read(val)
+        }
+    }
+
+    /// `set_pmd_at()` into a none slot (one that [`PmdSlot::take`] cleared); `EBUSY` if the
+    /// slot is not none, and nothing is written then. The caller is responsible for the TLB, as
+    /// with [`PteSlot::install`].
+    pub(crate) fn install(&mut self, entry: &impl Installable<PmdLevel>) -> Result {
+        // SAFETY: `pmdp` is valid and its lock is held (type invariant).
+        if unsafe { ffi::migentry_pmdp_get(self.pmdp.as_ptr()) } != 0 {
+            return Err(EBUSY);
+        }
+        // SAFETY: `pmdp` maps `addr` in `mm`, its lock is held (type invariant), the mmap and
+        // VMA locks are held for writing (`WriteLocked`) and the slot is none, so
+        // page_table_check's accounting stays balanced; the deposited page table stays.
+        unsafe {
+            ffi::migentry_set_pmd_at(self.mm, self.addr, self.pmdp.as_ptr(), entry.entry_val())
+        };
+        Ok(())
+    }
+}
+
+impl<L: LockLevel> Drop for PmdSlot<'_, L> {
+    fn drop(&mut self) {
+        // SAFETY: the lock is held (type invariant); this gives it back once.
+        unsafe { ffi::migentry_pmd_unlock(self.ptl.as_ptr()) };
     }
 }
 
@@ -263,7 +382,7 @@ pub(crate) unsafe fn pmd_step(mm: *mut bindings::mm_struct, addr: usize) -> PmdS
 }
 
 /// `PMD_SIZE` on x86-64; the layout guard checks it against C.
-pub(super) const PMD_SIZE: usize = 1 << 21;
+pub(crate) const PMD_SIZE: usize = 1 << 21;
 
 /// What a read-only walk ([`VmaView::read_entries`]) found at one page.
 #[derive(Clone, Copy)]
@@ -280,11 +399,25 @@ pub(crate) enum PageEntry {
     },
 }
 
-/// What [`VmaView`]'s walk gives its visitor: a PTE slot, or the part `[from, to)` of the range
-/// that a PMD leaf covers, with the PMD.
-enum Visit<'s, 'a, L: LockLevel> {
+/// What [`VmaView::walk_entries`] gives its visitor: a PTE slot, or the PMD slot of a
+/// PMD-mapped THP with the part `[from, to)` of the range it covers.
+pub(crate) enum Visit<'s, 'a, L: LockLevel> {
+    /// A PTE slot, under its page-table lock.
     Slot(&'s mut PteSlot<'a, L>),
-    Leaf(usize, usize, &'s RawPmd),
+    /// A PMD leaf, under its PMD lock, and the part of the range it covers.
+    Leaf(&'s mut PmdSlot<'a, L>, usize, usize),
+}
+
+/// How a walk treats PMD-mapped THPs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Leaves {
+    /// Refused with `EOPNOTSUPP`.
+    Refuse,
+    /// Visited, also where the range covers part of the THP.
+    Any,
+    /// Visited where the range covers the whole THP and the VMA is anonymous; `ERANGE` for a
+    /// range that covers part of one, `EOPNOTSUPP` for one in another VMA.
+    WholeAnon,
 }
 
 impl<L: LockLevel> VmaView<'_, L> {
@@ -304,11 +437,14 @@ impl<L: LockLevel> VmaView<'_, L> {
     ///   mapping, a PMD migration entry or a bad entry above PTE level in the range. The range
     ///   is checked for them before the first slot is visited; under the write lock none can
     ///   appear afterwards, under the read lock one that does is refused when it is met.
+    // The device walks with `walk_entries()` and `read_entries()`; the compile-fail cases (and
+    // callers that handle no THP) walk the PTEs alone.
+    #[allow(dead_code)]
     pub(crate) fn walk_ptes<F>(&self, start: usize, len: usize, mut f: F) -> Result
     where
         F: FnMut(&mut PteSlot<'_, L>) -> Result,
     {
-        self.walk(start, len, false, |visit| match visit {
+        self.walk(start, len, Leaves::Refuse, |visit| match visit {
             Visit::Slot(slot) => f(slot),
             // Not reached: without `leaves` the walk refuses PMD leaves.
             Visit::Leaf(..) => Err(EOPNOTSUPP),
@@ -331,21 +467,42 @@ impl<L: LockLevel> VmaView<'_, L> {
     where
         F: FnMut(usize, PageEntry) -> Result,
     {
-        self.walk(start, len, true, |visit| match visit {
+        self.walk(start, len, Leaves::Any, |visit| match visit {
             Visit::Slot(slot) => f(slot.addr(), PageEntry::Pte(slot.get())),
-            Visit::Leaf(from, to, pmd) => {
+            Visit::Leaf(slot, from, to) => {
+                let pmd = slot.get();
                 for a in (from..to).step_by(PAGE_SIZE) {
                     let index = (a & (PMD_SIZE - 1)) / PAGE_SIZE;
-                    f(a, PageEntry::Pmd { pmd: *pmd, index })?;
+                    f(a, PageEntry::Pmd { pmd, index })?;
                 }
                 Ok(())
             }
         })
     }
 
-    /// The walk of [`VmaView::walk_ptes`]; with `leaves`, a PMD-mapped THP is read under its PMD
-    /// lock and `f` is given the part `[from, to)` of the range it covers and the PMD.
-    fn walk<F>(&self, start: usize, len: usize, leaves: bool, mut f: F) -> Result
+    /// Calls `f` on each PTE slot of `[start, start + len)` and on the PMD slot of each
+    /// PMD-mapped THP in it (once, with the range's part of it, which is the whole THP), in
+    /// address order, with the slot's lock held. Stops at the first error `f` returns and passes
+    /// it on. `f` must not sleep.
+    ///
+    /// # Errors
+    ///
+    /// As [`VmaView::walk_ptes`], except that a PMD-mapped THP is visited, not refused, where
+    /// the VMA is anonymous and the range covers all of it; and:
+    ///
+    /// - `ERANGE`: the range covers part of a PMD-mapped THP (found before the first slot is
+    ///   visited; under the read lock, a THP that appears later is found when it is met);
+    /// - `EOPNOTSUPP`: a PMD-mapped THP in a VMA that is not anonymous (a file or shmem THP).
+    pub(crate) fn walk_entries<F>(&self, start: usize, len: usize, f: F) -> Result
+    where
+        F: FnMut(Visit<'_, '_, L>) -> Result,
+    {
+        self.walk(start, len, Leaves::WholeAnon, f)
+    }
+
+    /// The walk of [`VmaView::walk_ptes`]; PMD-mapped THPs as `leaves` says, each visited
+    /// under its PMD lock with the part `[from, to)` of the range it covers.
+    fn walk<F>(&self, start: usize, len: usize, leaves: Leaves, mut f: F) -> Result
     where
         F: FnMut(Visit<'_, '_, L>) -> Result,
     {
@@ -361,6 +518,20 @@ impl<L: LockLevel> VmaView<'_, L> {
         }
         let mm = self.mm().as_raw();
         let pmd_end = |addr: usize| (addr & !(PMD_SIZE - 1)).saturating_add(PMD_SIZE).min(end);
+        // Whether a THP met at `addr` may be visited.
+        let leaf_ok = |addr: usize| match leaves {
+            Leaves::Refuse => Err(EOPNOTSUPP),
+            Leaves::Any => Ok(()),
+            Leaves::WholeAnon if !self.facts().is_anonymous() => Err(EOPNOTSUPP),
+            Leaves::WholeAnon => {
+                let first = addr & !(PMD_SIZE - 1);
+                if first < start || first.saturating_add(PMD_SIZE) > end {
+                    Err(ERANGE)
+                } else {
+                    Ok(())
+                }
+            }
+        };
         // First the refusals, so that nothing is visited (or changed) in a range that has one.
         let mut addr = start;
         while addr < end {
@@ -368,8 +539,8 @@ impl<L: LockLevel> VmaView<'_, L> {
             // invariant of `VmaView`); `addr` is inside this VMA.
             match unsafe { pmd_step(mm, addr) } {
                 PmdStep::Hole | PmdStep::Table(_) => {}
-                PmdStep::Leaf(_) if leaves => {}
-                PmdStep::Leaf(_) | PmdStep::Other => return Err(EOPNOTSUPP),
+                PmdStep::Leaf(_) => leaf_ok(addr)?,
+                PmdStep::Other => return Err(EOPNOTSUPP),
             }
             addr = pmd_end(addr);
         }
@@ -395,17 +566,15 @@ impl<L: LockLevel> VmaView<'_, L> {
                         f(Visit::Slot(&mut table.slot::<L>(a)))?;
                     }
                 }
-                PmdStep::Leaf(_) if !leaves => return Err(EOPNOTSUPP),
                 PmdStep::Leaf(pmdp) => {
-                    let mut val = 0;
+                    leaf_ok(addr)?;
                     // SAFETY: `pmdp` is the PMD entry of `addr` in `mm`, whose PMD table the
-                    // mmap lock keeps (held for the borrow of `self`); `val` is a valid local.
-                    if unsafe { ffi::migentry_pmd_read_leaf(mm, pmdp.as_ptr(), &mut val) } != 0 {
+                    // mmap lock keeps, held at level `L` for the borrow of `self`.
+                    let Some(mut slot) = (unsafe { PmdSlot::<L>::lock(mm, pmdp, addr) }) else {
                         // No longer a leaf: step again at the same address.
                         continue;
-                    }
-                    // The value was read from the PMD (under its lock).
-                    f(Visit::Leaf(addr, next, &RawPmd::read(val)))?;
+                    };
+                    f(Visit::Leaf(&mut slot, addr, next))?;
                 }
                 PmdStep::Other => return Err(EOPNOTSUPP),
             }

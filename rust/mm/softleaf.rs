@@ -116,7 +116,7 @@ pub(crate) struct MigrationEntry<A: Access, L: Level = PteLevel> {
 }
 
 /// A PMD migration entry of kind `A` (a THP under migration).
-// Only the tests (compile-fail cases, KUnit) name it until the device handles THPs.
+// Only the tests (compile-fail cases, KUnit) name it: the device reaches it through generic code.
 #[allow(dead_code)]
 pub(crate) type PmdMigrationEntry<A> = MigrationEntry<A, PmdLevel>;
 
@@ -244,7 +244,7 @@ pub(crate) enum AnyMigrationEntry<L: Level = PteLevel> {
 }
 
 /// A PMD migration entry of any kind.
-// Only the tests (compile-fail cases, KUnit) name it until the device handles THPs.
+// Only the tests (compile-fail cases, KUnit) name it: the device reaches it through generic code.
 #[allow(dead_code)]
 pub(crate) type AnyPmdMigrationEntry = AnyMigrationEntry<PmdLevel>;
 
