@@ -15,7 +15,7 @@
 #                   anything); writes build/bench/results.md and charts; not a test
 #   make race       the clear_refs/migration race on the stock and patched kernels
 #   make race-noad  the THP race on a CPU model whose migration entries carry no
-#                   A/D bits, on the stock and patched kernels
+#                   A/D bits: stock, patched and hooked with hook=0
 #   make check-upstream   the kernel's own mm selftests in the guest, migentry loaded
 #   make kernel KERNEL_VARIANT=patched   build the kernel with patches/ applied
 #   make distro     migentry.ko for Debian's own 7.3.4+deb13-amd64 kernel, built in a
@@ -120,10 +120,10 @@ race: deps
 # runs of 10 s per row, each guest under its own timeout and the whole under
 # RACE_TIMEOUT seconds.
 race-noad: deps
-	@for v in stock patched; do KERNEL_VARIANT=$$v $(S)/kernel.sh > /dev/null; done
+	@for v in stock patched hooked; do KERNEL_VARIANT=$$v $(S)/kernel.sh > /dev/null; done
 	@$(S)/build-samples.sh
 	@RACE_NOAD=1 RACE_ARGS="--thp $${RACE_ARGS:-}" \
-		RACE_KERNELS="$${RACE_KERNELS:-stock patched}" \
+		RACE_KERNELS="$${RACE_KERNELS:-stock patched hooked-c}" \
 		timeout -k 10 $${RACE_TIMEOUT:-3600} $(S)/race.sh
 
 # Builds the modules and samples it needs itself.
