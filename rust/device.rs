@@ -307,24 +307,45 @@ impl Migentry {
         req.finish(arg, records)
     }
 
-    fn stats(arg: usize) -> Result<isize> {
-        let read = read_words::<{ uapi::STATS_WORDS }>(arg)?;
-        let s = restore::hook::stats();
-        let k = mm::hook::kernel_counts().unwrap_or_default();
-        let flags = [
+    /// `MIGENTRY_STATS_*`: whether the kernel has the hook and whether it is registered.
+    fn hook_flags() -> u64 {
+        [
             (mm::hook::available(), uapi::MIGENTRY_STATS_HOOK_AVAILABLE),
             (mm::hook::registered(), uapi::MIGENTRY_STATS_HOOK_REGISTERED),
         ]
         .iter()
         .filter(|(on, _)| *on)
-        .fold(0u64, |acc, (_, bit)| acc | u64::from(*bit));
+        .fold(0u64, |acc, (_, bit)| acc | u64::from(*bit))
+    }
+
+    fn stats(arg: usize) -> Result<isize> {
+        let read = read_words::<{ uapi::STATS_WORDS }>(arg)?;
+        let s = restore::hook::stats();
+        let k = mm::hook::kernel_counts().unwrap_or_default();
         let out = uapi::Stats {
-            flags,
+            flags: Self::hook_flags(),
             restores: [s.restores, s.writable, s.write_protected, s.uffd],
             refused: s.refused,
             divergences: s.divergences,
             other: [s.unexpected, s.c_write_uffd, s.left_to_c],
             kernel: [k.called, k.rejected, k.unseen],
+        };
+        write_back(arg, &read, &out.encode())?;
+        Ok(0)
+    }
+
+    fn pmd_stats(arg: usize) -> Result<isize> {
+        let read = read_words::<{ uapi::PMD_STATS_WORDS }>(arg)?;
+        let s = restore::hook::pmd_stats();
+        let k = mm::hook::kernel_counts().unwrap_or_default();
+        let [p1, p2, p3, _] = s.divergences;
+        let out = uapi::PmdStats {
+            flags: Self::hook_flags(),
+            restores: [s.restores, s.writable, s.write_protected, s.uffd],
+            refused: s.refused,
+            divergences: [p1, p2, p3],
+            other: [s.unexpected, s.c_write_uffd, s.left_to_c],
+            kernel: [k.called_pmd, k.rejected_pmd],
         };
         write_back(arg, &read, &out.encode())?;
         Ok(0)
@@ -374,6 +395,7 @@ impl MiscDevice for Migentry {
             uapi::IOC_ROUNDTRIP => Self::migrate(arg, true),
             uapi::IOC_EVALUATE => Self::migrate(arg, false),
             uapi::IOC_STATS => Self::stats(arg),
+            uapi::IOC_PMD_STATS => Self::pmd_stats(arg),
             _ => Err(ENOTTY),
         }
     }

@@ -66,6 +66,40 @@ static int print_stats(int fd)
 	return 0;
 }
 
+/* The same for PMD-mapped THPs (remove_migration_pmd()). */
+static int print_pmd_stats(int fd)
+{
+	static const char *const pmd_divergences[] = {
+		"P1 read entry, writable vm_page_prot", "P2 write entry, no VM_WRITE",
+		"P3 soft-dirty pending",
+	};
+	struct migentry_pmd_stats s = { .size = sizeof(s) };
+	unsigned int i;
+
+	if (ioctl(fd, MIGENTRY_IOC_PMD_STATS, &s)) {
+		fprintf(stderr, "MIGENTRY_IOC_PMD_STATS: %s\n", strerror(errno));
+		return 1;
+	}
+	if (!(s.flags & MIGENTRY_STATS_HOOK_AVAILABLE))
+		return 0;
+	printf("restore hook, THP PMDs: the kernel consulted it %llu times, kept C's PMD %llu times\n",
+	       (unsigned long long)s.kernel_called, (unsigned long long)s.kernel_rejected);
+	printf("  typed restores %llu: writable %llu, write-protected %llu, uffd %llu\n",
+	       (unsigned long long)s.restores, (unsigned long long)s.writable,
+	       (unsigned long long)s.write_protected, (unsigned long long)s.uffd);
+	for (i = 0; i < 3; i++)
+		printf("  refused write: %-36s %llu\n", refused[i],
+		       (unsigned long long)s.refused[i]);
+	for (i = 0; i < 3; i++)
+		printf("  unlike C:      %-36s %llu\n", pmd_divergences[i],
+		       (unsigned long long)s.divergences[i]);
+	printf("  unlike C:      %-36s %llu\n", "C's PMD writable+uffd",
+	       (unsigned long long)s.c_write_uffd);
+	printf("  unlike C, undocumented %llu; C's PMD kept %llu\n",
+	       (unsigned long long)s.unexpected, (unsigned long long)s.left_to_c);
+	return 0;
+}
+
 int main(void)
 {
 	struct migentry_info info = { .size = sizeof(info) };
@@ -87,6 +121,8 @@ int main(void)
 		printf("  %-11s %-3s  %s\n", features[i].name,
 		       info.features & features[i].bit ? "yes" : "no", features[i].what);
 	i = print_stats(fd);
+	if (!i)
+		i = print_pmd_stats(fd);
 	close(fd);
 	return i;
 }

@@ -106,6 +106,7 @@ row() {
 	shift 4
 	case " $rows_wanted " in *" $n "*) ;; *) return 0 ;; esac
 	local log=$out/$n.log env=() state extra="$s/$1" t0 t1 grc prc irc hookobs=
+	local ptes= pmds=
 	case "$hook" in
 	none) env=(GUEST_NO_MODULE=1) state="not loaded" ;;
 	on) state="loaded, hook on" ;;
@@ -141,25 +142,30 @@ row() {
 			why+=("hook registered despite hook=0")
 		fi
 		# What the hook did, as the kernel and the module count it.
-		local hl called kept undoc cwu
-		hl=$(grep '^restore hook:' "$log" || true)
+		# migentry_info prints the PTE counters, then the same for THP PMDs.
+		local hl called kept undoc cwu pmdundoc
+		ptes=$(sed -n '/^restore hook:/,/^  unlike C, undocumented/p' "$log")
+		pmds=$(sed -n '/^restore hook, THP PMDs:/,/^  unlike C, undocumented/p' "$log")
+		hl=$(grep '^restore hook:' <<< "$ptes" || true)
 		called=$(field "$hl" '.*consulted it \([0-9]*\) times.*')
 		kept=$(field "$hl" '.*kept C.s PTE \([0-9]*\) times.*')
-		undoc=$(field "$(grep '^  unlike C, undocumented' "$log" || true)" \
+		undoc=$(field "$(grep '^  unlike C, undocumented' <<< "$ptes" || true)" \
 			'.*undocumented \([0-9]*\).*')
-		cwu=$(field "$(grep "C's PTE writable+uffd" "$log" || true)" '.* \([0-9]*\)$')
-		hookobs="hook consulted ${called:-?}, C's PTE kept ${kept:-?}, C's PTE writable+uffd ${cwu:-?}, undocumented divergences ${undoc:-?}"
+		pmdundoc=$(field "$(grep '^  unlike C, undocumented' <<< "$pmds" || true)" \
+			'.*undocumented \([0-9]*\).*')
+		cwu=$(field "$(grep "C's PTE writable+uffd" <<< "$ptes" || true)" '.* \([0-9]*\)$')
+		hookobs="hook consulted ${called:-?}, C's PTE kept ${kept:-?}, C's PTE writable+uffd ${cwu:-?}, undocumented divergences ${undoc:-?} (PMDs ${pmdundoc:-?})"
 		# Every divergence from the kernel's C must be documented; on pre62 the extra ones
 		# are C's writable+uffd PTEs, the 2022 bug, which the hook must have met.
-		if [ "$hook" = on ] && [ "${undoc:-x}" != 0 ]; then
-			why+=("undocumented divergences: ${undoc:-?}")
+		if [ "$hook" = on ] && { [ "${undoc:-x}" != 0 ] || [ "${pmdundoc:-x}" != 0 ]; }; then
+			why+=("undocumented divergences: PTEs ${undoc:-?}, PMDs ${pmdundoc:-?}")
 		fi
 		if [ "$hook" = on ] && [ "$v" = pre62 ] && [ "${cwu:-0}" = 0 ]; then
 			why+=("the hook never met C's writable+uffd PTE")
 		fi
 		if [ -n "$hl" ]; then
 			stats+=("row $n ($v, migentry $state):")
-			stats+=("$(sed -n '/^migentry ABI/,/^  unlike C, undocumented/p' "$log")")
+			stats+=("$(sed -n "/^migentry ABI/,/^  unlike C, undocumented.*C's PMD kept/p" "$log")")
 		fi
 	fi
 
@@ -174,7 +180,7 @@ row() {
 		lost=$(field "$line" '.*, \([0-9]*\) lost writes.*')
 		observed="${lost:-?} lost writes"
 		if [ "$hook" != none ]; then
-			refused=$(field "$(grep 'refused write: soft-dirty pending' "$log" || true)" \
+			refused=$(field "$(grep 'refused write: soft-dirty pending' <<< "$ptes" || true)" \
 				'.*pending *\([0-9]*\)$')
 			observed="$observed, ${refused:-?} soft-dirty pending refusals"
 		fi

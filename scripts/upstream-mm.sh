@@ -115,7 +115,7 @@ if rc != 0:
 hook = re.search(r"^restore hook: registered; the kernel consulted it (\d+) times, kept C's PTE (\d+) times.*$", text, re.M)
 if hook:
     typed = re.search(r"^  typed restores \d+.*$", text, re.M)
-    undoc = re.search(r"^  unlike C, undocumented (\d+)", text, re.M)
+    undoc = re.search(r"^  unlike C, undocumented (\d+); C's PTE kept", text, re.M)
     print(f"upstream: migentry {hook.group(0)}")
     if typed:
         print(f"upstream: migentry {typed.group(0).strip()}")
@@ -123,6 +123,15 @@ if hook:
         problems.append("the restore hook is registered but no migration went through it")
     if int(hook.group(2)) != 0 or not undoc or int(undoc.group(1)) != 0:
         problems.append("the restore hook broke its contract or diverged in an undocumented way")
+    # THP migrations end in remove_migration_pmd(), which asks the hook too.
+    pmd = re.search(r"^restore hook, THP PMDs: the kernel consulted it (\d+) times, kept C's PMD (\d+) times$", text, re.M)
+    pundoc = re.search(r"^  unlike C, undocumented (\d+); C's PMD kept", text, re.M)
+    if not pmd:
+        problems.append("migentry_info printed no THP PMD counters")
+    else:
+        print(f"upstream: migentry {pmd.group(0)}")
+        if int(pmd.group(2)) != 0 or not pundoc or int(pundoc.group(1)) != 0:
+            problems.append("the PMD restore hook broke its contract or diverged in an undocumented way")
 for p in problems:
     print(f"FAIL: {p}")
 print(f"upstream mm selftests: {passed} passed, {failed} failed, {skipped} skipped")

@@ -337,17 +337,18 @@ static bool accessible(uint64_t p, uint64_t n, int want)
 /* ------------------------------------------------------------------ */
 /* Calls.                                                               */
 
-enum kind { K_INFO, K_READ, K_RT, K_EVAL, K_STATS, K_BAD, NR_KINDS };
+enum kind { K_INFO, K_READ, K_RT, K_EVAL, K_STATS, K_PMD_STATS, K_BAD, NR_KINDS };
 static const char *const kind_name[NR_KINDS] = {
-	"INFO", "READ_PTE", "ROUNDTRIP", "EVALUATE", "STATS", "other",
+	"INFO", "READ_PTE", "ROUNDTRIP", "EVALUATE", "STATS", "PMD_STATS", "other",
 };
 static const unsigned long kind_cmd[K_BAD] = {
 	MIGENTRY_IOC_INFO, MIGENTRY_IOC_READ_PTE, MIGENTRY_IOC_ROUNDTRIP,
-	MIGENTRY_IOC_EVALUATE, MIGENTRY_IOC_STATS,
+	MIGENTRY_IOC_EVALUATE, MIGENTRY_IOC_STATS, MIGENTRY_IOC_PMD_STATS,
 };
 static const size_t kind_size[K_BAD] = {
 	sizeof(struct migentry_info), sizeof(struct migentry_range), sizeof(struct migentry_range),
 	sizeof(struct migentry_range), sizeof(struct migentry_stats),
+	sizeof(struct migentry_pmd_stats),
 };
 
 enum argmode { A_OK, A_NULL, A_LOW, A_UNMAPPED, A_KERNEL, A_NONCANON, A_PROTNONE, A_RO,
@@ -376,6 +377,7 @@ struct call {
 		struct migentry_range r;
 		struct migentry_info info;
 		struct migentry_stats stats;
+		struct migentry_pmd_stats pmd_stats;
 		uint64_t words[32];
 	} a;
 };
@@ -406,7 +408,7 @@ static unsigned long bad_cmd(void)
 			c = _IOC(dirs[rn(4)], MIGENTRY_IOC_MAGIC, _IOC_NR(kind_cmd[k]), kind_size[k]);
 			break;
 		case 2:	/* another number in the magic */
-			c = _IOC(dirs[rn(4)], MIGENTRY_IOC_MAGIC, 5 + rn(251),
+			c = _IOC(dirs[rn(4)], MIGENTRY_IOC_MAGIC, 6 + rn(250),
 				 rn(2) ? sizeof(struct migentry_range) : rn(1 << _IOC_SIZEBITS));
 			break;
 		default: /* a neighbouring magic, or anything not the VFS's own */
@@ -717,8 +719,10 @@ static struct call gen_call(void)
 	c.region = -1;
 	if (w < 40)
 		c.kind = K_INFO;
-	else if (w < 80)
+	else if (w < 60)
 		c.kind = K_STATS;
+	else if (w < 80)
+		c.kind = K_PMD_STATS;
 	else if (w < 330)
 		c.kind = K_READ;
 	else if (w < 580)
@@ -729,7 +733,7 @@ static struct call gen_call(void)
 		c.kind = K_BAD;
 	c.cmd = c.kind == K_BAD ? bad_cmd() : kind_cmd[c.kind];
 	gen_arg(&c);
-	if (c.kind == K_INFO || c.kind == K_STATS) {
+	if (c.kind == K_INFO || c.kind == K_STATS || c.kind == K_PMD_STATS) {
 		size_t i;
 
 		for (i = 0; i < sizeof(c.a.words) / 8; i++)
@@ -772,7 +776,7 @@ static enum step model(const struct call *c, int *err, bool *alt_enomem)
 	*err = EFAULT;
 	if (!accessible(c->argp, n, 1))
 		return ST_READ;
-	if (c->kind == K_INFO || c->kind == K_STATS) {
+	if (c->kind == K_INFO || c->kind == K_STATS || c->kind == K_PMD_STATS) {
 		if (!accessible(c->argp, n, 2))
 			return ST_WRITEBACK;
 		*err = 0;
@@ -875,7 +879,8 @@ static double now(void)
 
 static void describe(const struct call *c, char *buf, size_t n)
 {
-	if (c->kind == K_INFO || c->kind == K_STATS || (c->kind == K_BAD && !c->range_desc)) {
+	if (c->kind == K_INFO || c->kind == K_STATS || c->kind == K_PMD_STATS ||
+	    (c->kind == K_BAD && !c->range_desc)) {
 		snprintf(buf, n, "%s cmd %#lx arg %s %#" PRIx64 " size %" PRIu64,
 			 kind_name[c->kind], c->cmd, amode_name[c->amode], c->argp,
 			 (uint64_t)c->a.words[0]);
@@ -1701,7 +1706,7 @@ static void place_sentinels(const struct call *c)
 	uint64_t base = c->a.r.records, room;
 
 	sentinel_n = 0;
-	if (c->kind == K_INFO || c->kind == K_STATS)
+	if (c->kind == K_INFO || c->kind == K_STATS || c->kind == K_PMD_STATS)
 		return;
 	if (base < (uintptr_t)rbuf || base >= (uintptr_t)rbuf + RBUF_MAP)
 		return;
@@ -1835,6 +1840,13 @@ static void one_call(void)
 		if (s->flags & ~3ULL || s->unexpected || s->kernel_rejected) {
 			st.record++;
 			report(&c, "STATS: unknown flags, or unexpected / rejected restores");
+		}
+	} else if (c.kind == K_PMD_STATS) {
+		const struct migentry_pmd_stats *s = (const void *)(uintptr_t)c.argp;
+
+		if (s->flags & ~3ULL || s->unexpected || s->kernel_rejected) {
+			st.record++;
+			report(&c, "PMD_STATS: unknown flags, or unexpected / rejected restores");
 		}
 	} else {
 		/* A range call that succeeded; the argument was at S0 (A_OK). */

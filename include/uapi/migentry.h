@@ -35,9 +35,9 @@
  * of existing fields and bits never change. 2: READ_PTE reports PMD-mapped
  * THPs (MIGENTRY_PTE_PMD) instead of failing with -EOPNOTSUPP. 3: ROUNDTRIP
  * and EVALUATE take a PMD-mapped THP of an anonymous VMA whole (-ERANGE for
- * a range over part of one).
+ * a range over part of one). 4: MIGENTRY_IOC_PMD_STATS.
  */
-#define MIGENTRY_ABI_VERSION		3
+#define MIGENTRY_ABI_VERSION		4
 
 /* Not claimed in Documentation/userspace-api/ioctl/ioctl-number.rst. */
 #define MIGENTRY_IOC_MAGIC		0xBE
@@ -248,7 +248,7 @@ struct migentry_range {
 struct migentry_stats {
 	__u64 size;		/* in: sizeof(struct migentry_stats) */
 	__u64 flags;		/* out: MIGENTRY_STATS_* */
-	__u64 restores;		/* out: PTEs the typed hook restored */
+	__u64 restores;		/* out: PTEs the typed hook restored (PMDs: PMD_STATS) */
 	__u64 writable;		/* out: ... writable */
 	__u64 write_protected;	/* out: ... write-protected, no uffd bit */
 	__u64 uffd;		/* out: ... with the uffd bit */
@@ -261,9 +261,33 @@ struct migentry_stats {
 				 * or the VMA changed between C's read and the hook's */
 	__u64 kernel_called;	/* out: the kernel consulted the hook */
 	__u64 kernel_rejected;	/* out: the kernel kept C's PTE: the hook's broke the contract */
-	__u64 kernel_unseen;	/* out: restores the hook was not asked about (hugetlb...) */
+	__u64 kernel_unseen;	/* out: restores the hook was not asked about (hugetlb,
+				 * device-private, zeropage) */
 };
 
 #define MIGENTRY_IOC_STATS	_IOWR(MIGENTRY_IOC_MAGIC, 0x04, struct migentry_stats)
+
+/*
+ * PMD_STATS: the same for PMD-mapped THPs, whose migrations end in
+ * remove_migration_pmd(), which asks the hook for the PMD (hooked kernel
+ * variant, patches/hooked/0003). Counters run from module load.
+ */
+struct migentry_pmd_stats {
+	__u64 size;		/* in: sizeof(struct migentry_pmd_stats) */
+	__u64 flags;		/* out: MIGENTRY_STATS_* */
+	__u64 restores;		/* out: PMDs the typed hook restored */
+	__u64 writable;		/* out: ... writable */
+	__u64 write_protected;	/* out: ... write-protected, no uffd bit */
+	__u64 uffd;		/* out: ... with the uffd bit */
+	__u64 refused[3];	/* out: Write entries refused write, by MIGENTRY_NOGRANT_* - 1 */
+	__u64 divergences[3];	/* out: PMDs unlike C's, by documented divergence P1..P3 */
+	__u64 unexpected;	/* out: PMDs unlike C's in an undocumented way (0) */
+	__u64 c_write_uffd;	/* out: C's PMD was writable with the uffd bit */
+	__u64 left_to_c;	/* out: calls where C's PMD was kept (see left_to_c above) */
+	__u64 kernel_called;	/* out: the kernel consulted the hook about a PMD */
+	__u64 kernel_rejected;	/* out: the kernel kept C's PMD: the hook's broke the contract */
+};
+
+#define MIGENTRY_IOC_PMD_STATS	_IOWR(MIGENTRY_IOC_MAGIC, 0x05, struct migentry_pmd_stats)
 
 #endif /* _UAPI_LINUX_MIGENTRY_H */

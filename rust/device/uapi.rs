@@ -101,8 +101,28 @@ at!(
     kernel_unseen = 144
 );
 
+at!(
+    migentry_pmd_stats,
+    PMD_STATS_WORDS,
+    size = 0,
+    flags = 8,
+    restores = 16,
+    writable = 24,
+    write_protected = 32,
+    uffd = 40,
+    refused = 48,
+    divergences = 72,
+    unexpected = 96,
+    c_write_uffd = 104,
+    left_to_c = 112,
+    kernel_called = 120,
+    kernel_rejected = 128
+);
+
 /// Words of `struct migentry_stats`.
 pub(crate) const STATS_WORDS: usize = 19;
+/// Words of `struct migentry_pmd_stats`.
+pub(crate) const PMD_STATS_WORDS: usize = 17;
 /// Words of `struct migentry_info`.
 pub(crate) const INFO_WORDS: usize = 4;
 /// Words of `struct migentry_range`.
@@ -132,6 +152,8 @@ pub(crate) const IOC_ROUNDTRIP: u32 = _IOWR::<migentry_range>(IOC_MAGIC, 0x02);
 pub(crate) const IOC_EVALUATE: u32 = _IOWR::<migentry_range>(IOC_MAGIC, 0x03);
 /// `MIGENTRY_IOC_STATS`.
 pub(crate) const IOC_STATS: u32 = _IOWR::<migentry_stats>(IOC_MAGIC, 0x04);
+/// `MIGENTRY_IOC_PMD_STATS`.
+pub(crate) const IOC_PMD_STATS: u32 = _IOWR::<migentry_pmd_stats>(IOC_MAGIC, 0x05);
 
 /// Two `__u32` fields that share a word (the first at the lower address).
 fn pair(lo: u32, hi: u32) -> u64 {
@@ -265,6 +287,44 @@ impl Stats {
     pub(crate) fn encode(&self) -> [u64; STATS_WORDS] {
         let mut w = [0u64; STATS_WORDS];
         w[0] = STATS_WORDS as u64 * 8;
+        w[1] = self.flags;
+        let fields = self
+            .restores
+            .iter()
+            .chain(self.refused.iter())
+            .chain(self.divergences.iter())
+            .chain(self.other.iter())
+            .chain(self.kernel.iter());
+        for (slot, v) in w[2..].iter_mut().zip(fields) {
+            *slot = *v;
+        }
+        w
+    }
+}
+
+/// `struct migentry_pmd_stats`.
+#[derive(Clone, Copy, Default, Debug)]
+pub(crate) struct PmdStats {
+    /// `flags`: `MIGENTRY_STATS_*`.
+    pub(crate) flags: u64,
+    /// `restores`, `writable`, `write_protected`, `uffd`.
+    pub(crate) restores: [u64; 4],
+    /// `refused`.
+    pub(crate) refused: [u64; 3],
+    /// `divergences`.
+    pub(crate) divergences: [u64; 3],
+    /// `unexpected`, `c_write_uffd`, `left_to_c`.
+    pub(crate) other: [u64; 3],
+    /// `kernel_called`, `kernel_rejected`.
+    pub(crate) kernel: [u64; 2],
+}
+
+impl PmdStats {
+    /// The struct as the caller reads it.
+    pub(crate) fn encode(&self) -> [u64; PMD_STATS_WORDS] {
+        let mut w = [0u64; PMD_STATS_WORDS];
+        // CAST: a few words.
+        w[0] = PMD_STATS_WORDS as u64 * 8;
         w[1] = self.flags;
         let fields = self
             .restores

@@ -110,8 +110,8 @@ impl<'a> DestPage<'a> {
     ///
     /// # Invariants
     ///
-    /// The caller (`remove_migration_pte()` through the restore hook) holds the destination
-    /// folio locked and referenced for `'a`.
+    /// The caller (`remove_migration_pte()` or `remove_migration_pmd()` through the restore hook)
+    /// holds the destination folio locked and referenced for `'a`.
     #[cfg_attr(not(CONFIG_MIGENTRY_HOOKS), allow(dead_code))]
     pub(super) fn of_migration(pfn: u64) -> Self {
         Self {

@@ -6,9 +6,11 @@
 //!
 //! With `CONFIG_MIGENTRY_HOOKS`, `remove_migration_pte()` (mm/migrate.c) hands a registered hook
 //! each PTE it computed for an order-0 or PTE-mapped, non-hugetlb, non-device-private folio, with
-//! the migration entry it replaces and the destination page, and installs what the hook returns.
-//! The kernel's wrapper keeps C's PTE (and WARNs once) unless the hook's PTE only takes permission
-//! away: present, the same PFN, not writable where C's is not, never writable with the uffd bit.
+//! the migration entry it replaces and the destination page, and installs what the hook returns;
+//! `remove_migration_pmd()` (mm/huge_memory.c, `patches/hooked/0003`) does the same with the PMD
+//! of a PMD-mapped THP that is not device-private. The kernel's wrapper keeps C's entry (and
+//! WARNs once) unless the hook's only takes permission away: present, the same PFN, not writable
+//! where C's is not, never writable with the uffd bit.
 //!
 //! The hook runs under the page-table spinlock with RCU read-locked, inside an rmap walk: a
 //! [`RestoreHook`] must not sleep, allocate or panic. [`Registration`] registers one (one owner
@@ -31,30 +33,38 @@ use kernel::prelude::*;
 use super::{
     DestPage,
     FolioFacts,
-    RawPte,
+    Level,
+    PmdLevel,
+    PteLevel,
+    RawEntry,
+    RestoredPmd,
     RestoredPte,
     VmaFacts, //
 };
 
-/// What `remove_migration_pte()` hands the hook for one PTE.
-pub(crate) struct HookCall<'a> {
+/// What the kernel hands the hook for one entry of level `L`: a PTE from
+/// `remove_migration_pte()`, or the PMD of a THP from `remove_migration_pmd()`.
+pub(crate) struct HookCall<'a, L: Level = PteLevel> {
     /// The VMA, read as C reads it there (`READ_ONCE()`).
     pub(crate) vma: VmaFacts,
-    /// The page the PTE will map: a page of the destination folio.
+    /// The page the entry will map: a page of the destination folio (for a PMD, its head page).
     pub(crate) dest: DestPage<'a>,
     /// The migration entry being replaced, as the page table holds it.
-    pub(crate) entry: RawPte,
+    pub(crate) entry: RawEntry<L>,
     /// The destination folio (locked and referenced by the migration).
     pub(crate) folio: FolioFacts,
-    /// The PTE C computed.
-    pub(crate) c_pte: u64,
+    /// The entry C computed.
+    pub(crate) c_entry: RawEntry<L>,
 }
 
-/// A restore the kernel may call from `remove_migration_pte()`.
+/// A restore the kernel may call from `remove_migration_pte()` and `remove_migration_pmd()`.
 pub(crate) trait RestoreHook: 'static {
     /// The PTE to install instead of C's, or `None` to keep C's. Runs under a spinlock: must not
     /// sleep, allocate or panic.
     fn restore(call: &HookCall<'_>) -> Option<RestoredPte>;
+
+    /// The same for the PMD of a PMD-mapped THP.
+    fn restore_pmd(call: &HookCall<'_, PmdLevel>) -> Option<RestoredPmd>;
 }
 
 /// What the kernel counts about the hook (`struct migration_restore_hook_counts`).
@@ -64,8 +74,12 @@ pub(crate) struct KernelCounts {
     pub(crate) called: u64,
     /// Times its PTE broke the contract and C's was kept.
     pub(crate) rejected: u64,
-    /// PTE restores the hook was not asked about (hugetlb, device-private, zeropage).
+    /// Restores the hook was not asked about (hugetlb, device-private, zeropage).
     pub(crate) unseen: u64,
+    /// Times the hook was consulted about a PMD.
+    pub(crate) called_pmd: u64,
+    /// Times its PMD broke the contract and C's was kept.
+    pub(crate) rejected_pmd: u64,
 }
 
 /// Whether a [`Registration`] exists.
@@ -126,9 +140,9 @@ mod imp {
     use super::{
         super::{
             ffi,
-            pte::RawPte,
             DestPage,
             FolioFacts,
+            RawEntry,
             VmaFacts, //
         },
         HookCall,
@@ -142,6 +156,7 @@ mod imp {
     impl<H: RestoreHook> Ops<H> {
         const OPS: ffi::migration_restore_hook = ffi::migration_restore_hook {
             restore_pte: Some(restore_pte::<H>),
+            restore_pmd: Some(restore_pmd::<H>),
         };
     }
 
@@ -172,12 +187,12 @@ mod imp {
             vma,
             // INVARIANT: `new` is a page of the destination folio, locked for the call.
             dest: DestPage::of_migration(pfn),
-            // The migration entry the kernel read from the page table.
+            // The migration entry the kernel read from the page table, and the PTE it computed.
             // CAST: `pteval_t` is `unsigned long`, 64 bits on x86-64.
-            entry: RawPte::read(old_pte.pte as u64),
+            entry: RawEntry::read(old_pte.pte as u64),
             folio,
             // CAST: as above.
-            c_pte: pte.pte as u64,
+            c_entry: RawEntry::read(pte.pte as u64),
         };
         match H::restore(&call) {
             // CAST: as above.
@@ -185,6 +200,48 @@ mod imp {
                 pte: p.val() as bindings::pteval_t,
             },
             None => pte,
+        }
+    }
+
+    /// Passes `remove_migration_pmd()`'s call on to `H`.
+    ///
+    /// # Safety
+    ///
+    /// Called by the kernel as the hook's `restore_pmd`: `vma` is the VMA being restored, stable
+    /// under the rmap lock; `folio` is the destination folio, a PMD-mappable THP, locked and
+    /// referenced; the PMD lock is held and RCU read-locked.
+    unsafe extern "C" fn restore_pmd<H: RestoreHook>(
+        vma: *mut bindings::vm_area_struct,
+        folio: *mut bindings::folio,
+        _haddr: c_ulong,
+        old_pmd: bindings::pmd_t,
+        pmd: bindings::pmd_t,
+    ) -> bindings::pmd_t {
+        // SAFETY: `vma` is valid for the call (see the function's safety section).
+        let vma = unsafe { VmaFacts::read(vma) };
+        // SAFETY: `folio` is a valid folio (see above).
+        let pfn = unsafe { ffi::migentry_folio_pfn(folio) };
+        // SAFETY: the destination folio is referenced by the migration for the call.
+        let Some(facts) = (unsafe { FolioFacts::read(pfn) }) else {
+            return pmd;
+        };
+        let call = HookCall {
+            vma,
+            // INVARIANT: `pfn` is the head page of the destination folio, locked for the call.
+            dest: DestPage::of_migration(pfn),
+            // The PMD migration entry the kernel read, and the PMD it computed.
+            // CAST: `pmdval_t` is `unsigned long`, 64 bits on x86-64.
+            entry: RawEntry::read(old_pmd.pmd as u64),
+            folio: facts,
+            // CAST: as above.
+            c_entry: RawEntry::read(pmd.pmd as u64),
+        };
+        match H::restore_pmd(&call) {
+            // CAST: as above.
+            Some(p) => bindings::pmd_t {
+                pmd: p.val() as bindings::pmdval_t,
+            },
+            None => pmd,
         }
     }
 
@@ -210,6 +267,8 @@ mod imp {
             called: c.called as u64,
             rejected: c.rejected as u64,
             unseen: c.unseen as u64,
+            called_pmd: c.called_pmd as u64,
+            rejected_pmd: c.rejected_pmd as u64,
         })
     }
 }

@@ -441,6 +441,11 @@ u64 migentry_page_to_pfn(const struct page *page)
 	return page_to_pfn(page);
 }
 
+u64 migentry_folio_pfn(const struct folio *folio)
+{
+	return folio_pfn(folio);
+}
+
 void migentry_folio_mark_dirty(u64 pfn)
 {
 	folio_mark_dirty(page_folio(pfn_to_page(pfn)));

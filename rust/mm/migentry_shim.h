@@ -199,6 +199,7 @@ struct migentry_folio_facts {
 int migentry_folio_facts(u64 pfn, struct migentry_folio_facts *out);
 void migentry_folio_mark_dirty(u64 pfn);
 u64 migentry_page_to_pfn(const struct page *page);
+u64 migentry_folio_pfn(const struct folio *folio);
 
 /* TLB and secondary MMUs: -EOPNOTSUPP unless the kernel exports them to us. */
 int migentry_invalidate_start(struct mm_struct *mm, unsigned long start, unsigned long end);

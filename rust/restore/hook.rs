@@ -5,9 +5,10 @@
 //!
 //! Every real migration of an order-0 or PTE-mapped folio (`move_pages(2)`, compaction, NUMA
 //! balancing) then installs the PTE the typed restore builds, for the destination page the
-//! kernel passes, instead of the one C built. The kernel only accepts a PTE that takes
-//! permission away from C's (`mm::hook`), which is all the typed restore ever does: its
-//! divergences from 7.3 (the list in `restore.rs`) each write-protect.
+//! kernel passes, instead of the one C built; every migration of a PMD-mapped THP installs the
+//! typed PMD. The kernel only accepts an entry that takes permission away from C's (`mm::hook`),
+//! which is all the typed restore ever does: its divergences from 7.3 (the lists in `restore.rs`
+//! and `restore/pmd.rs`) each write-protect. PTE and PMD restores are counted apart.
 
 // Without the hook (stock kernels), the kernel never calls the typed hook.
 #![cfg_attr(not(CONFIG_MIGENTRY_HOOKS), allow(dead_code))]
@@ -19,25 +20,33 @@ use core::sync::atomic::{
 
 use super::{
     divergence,
+    pmd::pmd_divergence,
     FolioState,
     Restore, //
 };
 use crate::mm::{
-    self,
     hook::{
         HookCall,
         RestoreHook, //
     },
     AnyMigrationEntry,
+    EntryBits,
+    EntryKind,
+    Level,
     NoGrant,
+    PmdLevel,
     PteFlags,
-    RestoredPte, //
+    PteLevel,
+    RestoredEntry,
+    RestoredPmd,
+    RestoredPte,
+    VmaFacts, //
 };
 
 /// The typed restore, registered as the hook.
 pub(crate) struct TypedHook;
 
-/// Counters of the hook, as [`Stats`] reports them.
+/// Counters of the hook at one level, as [`Stats`] reports them.
 struct Counters {
     restores: AtomicU64,
     writable: AtomicU64,
@@ -50,72 +59,131 @@ struct Counters {
     left_to_c: AtomicU64,
 }
 
-static COUNTERS: Counters = Counters {
-    restores: AtomicU64::new(0),
-    writable: AtomicU64::new(0),
-    write_protected: AtomicU64::new(0),
-    uffd: AtomicU64::new(0),
-    refused: [const { AtomicU64::new(0) }; 3],
-    divergences: [const { AtomicU64::new(0) }; 4],
-    unexpected: AtomicU64::new(0),
-    c_write_uffd: AtomicU64::new(0),
-    left_to_c: AtomicU64::new(0),
-};
+impl Counters {
+    const fn new() -> Self {
+        Self {
+            restores: AtomicU64::new(0),
+            writable: AtomicU64::new(0),
+            write_protected: AtomicU64::new(0),
+            uffd: AtomicU64::new(0),
+            refused: [const { AtomicU64::new(0) }; 3],
+            divergences: [const { AtomicU64::new(0) }; 4],
+            unexpected: AtomicU64::new(0),
+            c_write_uffd: AtomicU64::new(0),
+            left_to_c: AtomicU64::new(0),
+        }
+    }
+}
+
+/// PTE restores.
+static PTE_COUNTERS: Counters = Counters::new();
+/// PMD restores.
+static PMD_COUNTERS: Counters = Counters::new();
 
 fn bump(c: &AtomicU64) {
     c.fetch_add(1, Ordering::Relaxed);
 }
 
-impl RestoreHook for TypedHook {
-    fn restore(call: &HookCall<'_>) -> Option<RestoredPte> {
-        let Some(entry) = AnyMigrationEntry::from_raw(&call.entry) else {
-            // Not a migration entry: leave the PTE to C.
-            bump(&COUNTERS.left_to_c);
-            return None;
-        };
-        let (kind, bits) = (entry.kind(), entry.bits());
-        let folio = FolioState {
-            dirty: call.folio.dirty,
-            anon: call.folio.anon,
-        };
-        let r = entry.restore(&call.dest, &call.vma, folio);
-        // `vm_page_prot` and `vm_flags` are read unlocked, by C and again here: an mprotect()
-        // or a uffd (un)registration between the two reads can make this PTE allow what C's,
-        // computed from the older values, does not. The kernel would refuse it (and WARN);
-        // leave such a PTE to C instead, and count it.
-        let (t, c) = (r.pte.decode(), mm::decode(call.c_pte));
-        let more_write = t.flags.has(PteFlags::WRITE) && !c.flags.has(PteFlags::WRITE);
-        let more_access = c.flags.has(PteFlags::PROTNONE) && !t.flags.has(PteFlags::PROTNONE);
-        if more_write || more_access || t.pfn != c.pfn {
-            bump(&COUNTERS.left_to_c);
-            return None;
-        }
-        bump(&COUNTERS.restores);
-        bump(match &r.pte {
-            RestoredPte::Writable(_) => &COUNTERS.writable,
-            RestoredPte::WriteProtected(_) => &COUNTERS.write_protected,
-            RestoredPte::Uffd(_) => &COUNTERS.uffd,
-        });
-        match r.refused {
-            Some(NoGrant::VmaNotWritable) => bump(&COUNTERS.refused[0]),
-            Some(NoGrant::Uffd) => bump(&COUNTERS.refused[1]),
-            Some(NoGrant::SoftDirtyPending) => bump(&COUNTERS.refused[2]),
-            None => {}
-        }
-        if r.pte.val() != call.c_pte {
-            // The differences from 7.3's C are documented; a kernel whose C builds a writable
-            // PTE with the uffd bit (pre62: the 2022 bug) differs there too, and the typed PTE
-            // never is one.
-            if c.flags.has(PteFlags::WRITE) && c.flags.has(PteFlags::UFFD) {
-                bump(&COUNTERS.c_write_uffd);
-            } else {
-                match divergence(kind, bits, &call.vma) {
-                    Some(d) => bump(&COUNTERS.divergences[d as usize]),
-                    None => bump(&COUNTERS.unexpected),
-                }
+/// What the hook does differently per level: where it counts, and which documented divergence
+/// (the list in `restore.rs` for PTEs, in `restore/pmd.rs` for PMDs) explains a difference.
+trait HookLevel: Level {
+    fn counters() -> &'static Counters;
+    fn divergence(
+        kind: EntryKind,
+        bits: EntryBits,
+        folio: FolioState,
+        vma: &VmaFacts,
+    ) -> Option<usize>;
+}
+
+impl HookLevel for PteLevel {
+    fn counters() -> &'static Counters {
+        &PTE_COUNTERS
+    }
+    fn divergence(
+        kind: EntryKind,
+        bits: EntryBits,
+        _folio: FolioState,
+        vma: &VmaFacts,
+    ) -> Option<usize> {
+        divergence(kind, bits, vma).map(|d| d as usize)
+    }
+}
+
+impl HookLevel for PmdLevel {
+    fn counters() -> &'static Counters {
+        &PMD_COUNTERS
+    }
+    fn divergence(
+        kind: EntryKind,
+        bits: EntryBits,
+        folio: FolioState,
+        vma: &VmaFacts,
+    ) -> Option<usize> {
+        pmd_divergence(kind, bits, folio, vma).map(|d| d as usize)
+    }
+}
+
+/// The typed restore of `call`'s entry at level `L`, or `None` to keep C's.
+fn restore<L: HookLevel>(call: &HookCall<'_, L>) -> Option<RestoredEntry<L>> {
+    let counters = L::counters();
+    let Some(entry) = AnyMigrationEntry::from_raw(&call.entry) else {
+        // Not a migration entry: leave the entry to C.
+        bump(&counters.left_to_c);
+        return None;
+    };
+    let (kind, bits) = (entry.kind(), entry.bits());
+    let folio = FolioState {
+        dirty: call.folio.dirty,
+        anon: call.folio.anon,
+    };
+    let r = entry.restore(&call.dest, &call.vma, folio);
+    // `vm_page_prot` and `vm_flags` are read unlocked, by C and again here: an mprotect() or a
+    // uffd (un)registration between the two reads can make this entry allow what C's, computed
+    // from the older values, does not. The kernel would refuse it (and WARN); leave such an
+    // entry to C instead, and count it.
+    let (t, c) = (r.pte.decode(), call.c_entry.decoded());
+    let more_write = t.flags.has(PteFlags::WRITE) && !c.flags.has(PteFlags::WRITE);
+    let more_access = c.flags.has(PteFlags::PROTNONE) && !t.flags.has(PteFlags::PROTNONE);
+    if more_write || more_access || t.pfn != c.pfn {
+        bump(&counters.left_to_c);
+        return None;
+    }
+    bump(&counters.restores);
+    bump(match &r.pte {
+        RestoredEntry::Writable(_) => &counters.writable,
+        RestoredEntry::WriteProtected(_) => &counters.write_protected,
+        RestoredEntry::Uffd(_) => &counters.uffd,
+    });
+    match r.refused {
+        Some(NoGrant::VmaNotWritable) => bump(&counters.refused[0]),
+        Some(NoGrant::Uffd) => bump(&counters.refused[1]),
+        Some(NoGrant::SoftDirtyPending) => bump(&counters.refused[2]),
+        None => {}
+    }
+    if r.pte.val() != call.c_entry.val() {
+        // The differences from 7.3's C are documented; a kernel whose C builds a writable entry
+        // with the uffd bit (pre62: the 2022 bug) differs there too, and the typed one never
+        // is one.
+        if c.flags.has(PteFlags::WRITE) && c.flags.has(PteFlags::UFFD) {
+            bump(&counters.c_write_uffd);
+        } else {
+            match L::divergence(kind, bits, folio, &call.vma) {
+                Some(d) => bump(&counters.divergences[d]),
+                None => bump(&counters.unexpected),
             }
         }
-        Some(r.pte)
+    }
+    Some(r.pte)
+}
+
+impl RestoreHook for TypedHook {
+    fn restore(call: &HookCall<'_>) -> Option<RestoredPte> {
+        restore(call)
+    }
+
+    fn restore_pmd(call: &HookCall<'_, PmdLevel>) -> Option<RestoredPmd> {
+        restore(call)
     }
 }
 
@@ -144,18 +212,28 @@ pub(crate) struct Stats {
     pub(crate) left_to_c: u64,
 }
 
-/// The counters now.
+/// The counters of the PTE restores now.
 pub(crate) fn stats() -> Stats {
+    snapshot(&PTE_COUNTERS)
+}
+
+/// The counters of the PMD restores (PMD-mapped THPs) now; `divergences` counts P1..P3 in its
+/// first three slots.
+pub(crate) fn pmd_stats() -> Stats {
+    snapshot(&PMD_COUNTERS)
+}
+
+fn snapshot(c: &Counters) -> Stats {
     let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
     Stats {
-        restores: get(&COUNTERS.restores),
-        writable: get(&COUNTERS.writable),
-        write_protected: get(&COUNTERS.write_protected),
-        uffd: get(&COUNTERS.uffd),
-        refused: COUNTERS.refused.each_ref().map(get),
-        divergences: COUNTERS.divergences.each_ref().map(get),
-        unexpected: get(&COUNTERS.unexpected),
-        c_write_uffd: get(&COUNTERS.c_write_uffd),
-        left_to_c: get(&COUNTERS.left_to_c),
+        restores: get(&c.restores),
+        writable: get(&c.writable),
+        write_protected: get(&c.write_protected),
+        uffd: get(&c.uffd),
+        refused: c.refused.each_ref().map(get),
+        divergences: c.divergences.each_ref().map(get),
+        unexpected: get(&c.unexpected),
+        c_write_uffd: get(&c.c_write_uffd),
+        left_to_c: get(&c.left_to_c),
     }
 }

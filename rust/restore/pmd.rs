@@ -60,19 +60,16 @@
 //! [`Level::EXACT_SOFT_DIRTY`]: crate::mm::Level::EXACT_SOFT_DIRTY
 //! [`Restored::exclusive`]: super::Restored::exclusive
 
-#[cfg(CONFIG_KUNIT)]
 use crate::mm::{
     EntryBits,
     EntryKind,
     VmaFacts, //
 };
 
-#[cfg(CONFIG_KUNIT)]
 use super::FolioState;
 
 /// The documented divergences from 7.3's PMD (the list at the top of this file), numbered as
-/// there. Only the KUnit suite uses them until the restore hook handles PMDs.
-#[cfg(CONFIG_KUNIT)]
+/// there.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum PmdDivergence {
     /// 1: a Read or ReadExclusive entry, `vm_page_prot` with `_PAGE_RW`, no uffd bit.
@@ -86,8 +83,7 @@ pub(crate) enum PmdDivergence {
 /// Which divergence the list at the top of this file predicts for a PMD migration entry of
 /// `kind` with `bits` (as the entry holds them: young and dirty only where migration entries
 /// keep A/D) in `vma`, for a folio described by `folio`; computed from that list, not from the
-/// restore code (the differential test checks one against the other).
-#[cfg(CONFIG_KUNIT)]
+/// restore code (the differential test and the restore hook check one against the other).
 pub(crate) fn pmd_divergence(
     kind: EntryKind,
     bits: EntryBits,
