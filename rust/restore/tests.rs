@@ -116,19 +116,12 @@ mod suite {
         LeafKind::MigrationWrite,
     ];
 
-    /// Every entry kind × young × dirty × folio-dirty × swap soft-dirty × swap uffd × anon/file ×
-    /// VMA (private/shared, VM_WRITE, soft-dirty tracking, uffd-wp, RWP) × `vm_page_prot` with
-    /// and without `_PAGE_RW`.
-    #[test]
-    fn differential_matrix() {
+    /// Calls `f` once for every case of the differential matrices: every entry kind × young ×
+    /// dirty × folio-dirty × swap soft-dirty × swap uffd × anon/file × VMA (private/shared,
+    /// VM_WRITE, soft-dirty tracking, uffd-wp, RWP) × `vm_page_prot` with and without `_PAGE_RW`.
+    /// Returns how many cases there were.
+    fn for_each_case(mut f: impl FnMut(LeafKind, EntryBits, FolioFacts, &VmaFacts)) -> u32 {
         let mut cases = 0u32;
-        let mut divergences = 0u32;
-        let mut unexpected = 0u32;
-        let mut per_class = [0u32; 4];
-        let mut pre62_write_uffd = 0u32;
-        let mut v3_read_writable = 0u32;
-        let mut upstream_write_uffd = 0u32;
-
         for kind in KINDS {
             for eb in 0..32u32 {
                 let (bits, folio_dirty) = matrix_bits(eb);
@@ -139,86 +132,104 @@ mod suite {
                     };
                     for vb in 0..32u32 {
                         for prot_rw in [false, true] {
-                            let vma = matrix_vma(vb, prot_rw);
-                            let e = entry(kind, bits);
-                            let raw = e.val();
+                            f(kind, bits, folio, &matrix_vma(vb, prot_rw));
                             cases += 1;
-
-                            let c = reference::restore(Policy::Upstream, raw, DEST, &vma, folio);
-                            let typed = e.restore(&dest(), &vma, folio);
-                            let t = typed.pte.val();
-                            let tf = flags(t);
-                            let cf = flags(c.val);
-
-                            // Invariants of every typed result: it maps the destination page,
-                            // not the entry's.
-                            assert!(tf.has(PteFlags::PRESENT));
-                            assert_eq!(mm::decode(t).pfn, DEST);
-                            assert_eq!(mm::decode(raw).pfn, PFN);
-                            assert!(!(tf.has(PteFlags::WRITE) && tf.has(PteFlags::UFFD)));
-                            if kind != LeafKind::MigrationWrite {
-                                assert!(!tf.has(PteFlags::WRITE));
-                            }
-                            if vma.soft_dirty_tracking() && !bits.soft_dirty {
-                                assert!(!tf.has(PteFlags::WRITE));
-                            }
-                            if bits.uffd {
-                                assert!(tf.has(PteFlags::UFFD));
-                            }
-                            // Soft-dirty exactly as the entry says (7.3's exact soft-dirty
-                            // rule), whatever mkdirty() did before.
-                            assert_eq!(tf.has(PteFlags::SOFT_DIRTY), bits.soft_dirty);
-                            // Dirty only when both the folio and the entry are.
-                            assert_eq!(
-                                tf.has(PteFlags::DIRTY),
-                                folio.dirty && bits.dirty && mm::migration_ad()
-                            );
-                            let writable = matches!(typed.pte, RestoredPte::Writable(_));
-                            assert_eq!(writable, tf.has(PteFlags::WRITE));
-                            assert_eq!(typed.exclusive, c.exclusive);
-
-                            match divergence(kind, bits, &vma) {
-                                None => {
-                                    if t != c.val {
-                                        unexpected += 1;
-                                        pr_err!(
-                                            "differential: {:?} bits {:?} folio {:?} vma {:?}: typed {:#x} C {:#x}\n",
-                                            kind, bits, folio, vma, t, c.val
-                                        );
-                                    }
-                                }
-                                Some(d) => {
-                                    divergences += 1;
-                                    per_class[d as usize] += 1;
-                                    assert!(t != c.val);
-                                    assert!(!tf.has(PteFlags::WRITE));
-                                    if d == Divergence::WriteEntryUffd {
-                                        assert!(!cf.has(PteFlags::UFFD));
-                                    } else {
-                                        assert!(cf.has(PteFlags::WRITE));
-                                        assert_eq!(t, testing::wrprotect(c.val));
-                                    }
-                                }
-                            }
-
-                            // The references themselves tell the history.
-                            let uf = cf.has(PteFlags::WRITE) && cf.has(PteFlags::UFFD);
-                            upstream_write_uffd += u32::from(uf);
-                            let p = reference::restore(Policy::Pre62, raw, DEST, &vma, folio);
-                            let pf = flags(p.val);
-                            if pf.has(PteFlags::WRITE) && pf.has(PteFlags::UFFD) {
-                                pre62_write_uffd += 1;
-                            }
-                            let v = reference::restore(Policy::PeterxV3, raw, DEST, &vma, folio);
-                            if kind != LeafKind::MigrationWrite && flags(v.val).has(PteFlags::WRITE)
-                            {
-                                v3_read_writable += 1;
-                            }
                         }
                     }
                 }
             }
         }
+        cases
+    }
+
+    /// The number of cases `for_each_case()` visits.
+    const MATRIX_CASES: u32 = 3 * 32 * 2 * 32 * 2;
+
+    /// The typed PTE restore against the C reference of 7.3's `remove_migration_pte()`, over
+    /// every case of `for_each_case()`.
+    #[test]
+    fn differential_matrix() {
+        let mut divergences = 0u32;
+        let mut unexpected = 0u32;
+        let mut per_class = [0u32; 4];
+        let mut pre62_write_uffd = 0u32;
+        let mut v3_read_writable = 0u32;
+        let mut upstream_write_uffd = 0u32;
+
+        let cases = for_each_case(|kind, bits, folio, vma| {
+            let e = entry(kind, bits);
+            let raw = e.val();
+
+            let c = reference::restore(Policy::Upstream, raw, DEST, vma, folio);
+            let typed = e.restore(&dest(), vma, folio);
+            let t = typed.pte.val();
+            let tf = flags(t);
+            let cf = flags(c.val);
+
+            // Invariants of every typed result: it maps the destination page,
+            // not the entry's.
+            assert!(tf.has(PteFlags::PRESENT));
+            assert_eq!(mm::decode(t).pfn, DEST);
+            assert_eq!(mm::decode(raw).pfn, PFN);
+            assert!(!(tf.has(PteFlags::WRITE) && tf.has(PteFlags::UFFD)));
+            if kind != LeafKind::MigrationWrite {
+                assert!(!tf.has(PteFlags::WRITE));
+            }
+            if vma.soft_dirty_tracking() && !bits.soft_dirty {
+                assert!(!tf.has(PteFlags::WRITE));
+            }
+            if bits.uffd {
+                assert!(tf.has(PteFlags::UFFD));
+            }
+            // Soft-dirty exactly as the entry says (7.3's exact soft-dirty
+            // rule), whatever mkdirty() did before.
+            assert_eq!(tf.has(PteFlags::SOFT_DIRTY), bits.soft_dirty);
+            // Dirty only when both the folio and the entry are.
+            assert_eq!(
+                tf.has(PteFlags::DIRTY),
+                folio.dirty && bits.dirty && mm::migration_ad()
+            );
+            let writable = matches!(typed.pte, RestoredPte::Writable(_));
+            assert_eq!(writable, tf.has(PteFlags::WRITE));
+            assert_eq!(typed.exclusive, c.exclusive);
+
+            match divergence(kind, bits, vma) {
+                None => {
+                    if t != c.val {
+                        unexpected += 1;
+                        pr_err!(
+                            "differential: {:?} bits {:?} folio {:?} vma {:?}: typed {:#x} C {:#x}\n",
+                            kind, bits, folio, vma, t, c.val
+                        );
+                    }
+                }
+                Some(d) => {
+                    divergences += 1;
+                    per_class[d as usize] += 1;
+                    assert!(t != c.val);
+                    assert!(!tf.has(PteFlags::WRITE));
+                    if d == Divergence::WriteEntryUffd {
+                        assert!(!cf.has(PteFlags::UFFD));
+                    } else {
+                        assert!(cf.has(PteFlags::WRITE));
+                        assert_eq!(t, testing::wrprotect(c.val));
+                    }
+                }
+            }
+
+            // The references themselves tell the history.
+            let uf = cf.has(PteFlags::WRITE) && cf.has(PteFlags::UFFD);
+            upstream_write_uffd += u32::from(uf);
+            let p = reference::restore(Policy::Pre62, raw, DEST, vma, folio);
+            let pf = flags(p.val);
+            if pf.has(PteFlags::WRITE) && pf.has(PteFlags::UFFD) {
+                pre62_write_uffd += 1;
+            }
+            let v = reference::restore(Policy::PeterxV3, raw, DEST, vma, folio);
+            if kind != LeafKind::MigrationWrite && flags(v.val).has(PteFlags::WRITE) {
+                v3_read_writable += 1;
+            }
+        });
 
         pr_info!(
             "# migentry differential: {} cases, {} documented divergences, {} unexpected\n",
@@ -232,7 +243,7 @@ mod suite {
             pre62_write_uffd,
             v3_read_writable
         );
-        assert_eq!(cases, 3 * 32 * 2 * 32 * 2);
+        assert_eq!(cases, MATRIX_CASES);
         assert_eq!(unexpected, 0);
         for n in per_class {
             assert!(n > 0);
@@ -249,115 +260,99 @@ mod suite {
     /// list in `rust/restore/pmd.rs` documents, as `pmd_divergence()` predicts them.
     #[test]
     fn pmd_differential_matrix() {
-        let mut cases = 0u32;
         let mut divergences = 0u32;
         let mut unexpected = 0u32;
         let mut per_class = [0u32; 3];
         let mut c_write_uffd = 0u32;
         let mut c_writable_not_soft_dirty = 0u32;
 
-        for kind in KINDS {
-            for eb in 0..32u32 {
-                let (bits, folio_dirty) = matrix_bits(eb);
-                for anon in [false, true] {
-                    let folio = FolioFacts {
-                        dirty: folio_dirty,
-                        anon,
-                    };
-                    for vb in 0..32u32 {
-                        for prot_rw in [false, true] {
-                            let vma = matrix_vma(vb, prot_rw);
-                            let e = pmd_entry(kind, bits);
-                            // What the entry holds: young and dirty only where migration
-                            // entries keep A/D.
-                            let held = e.bits();
-                            let raw = e.val();
-                            cases += 1;
+        let cases = for_each_case(|kind, bits, folio, vma| {
+            let e = pmd_entry(kind, bits);
+            // What the entry holds: young and dirty only where migration
+            // entries keep A/D.
+            let held = e.bits();
+            let raw = e.val();
 
-                            let c = reference::restore_pmd(raw, PMD_DEST, &vma, folio);
-                            let typed = e.restore(&pmd_dest(), &vma, folio);
-                            let t = typed.pte.val();
-                            let tf = pmd_flags(t);
-                            let cf = pmd_flags(c.val);
-                            assert_eq!(c.decoded.flags, cf);
+            let c = reference::restore_pmd(raw, PMD_DEST, vma, folio);
+            let typed = e.restore(&pmd_dest(), vma, folio);
+            let t = typed.pte.val();
+            let tf = pmd_flags(t);
+            let cf = pmd_flags(c.val);
+            assert_eq!(c.decoded.flags, cf);
 
-                            // The entry decodes as what it was made from.
-                            let raw_d = mm::decode_pmd(raw);
-                            assert_eq!((raw_d.kind, raw_d.pfn), (kind, PMD_PFN));
-                            assert_eq!(held.soft_dirty, bits.soft_dirty);
-                            assert_eq!(held.uffd, bits.uffd);
-                            assert_eq!(held.dirty, bits.dirty && mm::migration_ad());
+            // The entry decodes as what it was made from.
+            let raw_d = mm::decode_pmd(raw);
+            assert_eq!((raw_d.kind, raw_d.pfn), (kind, PMD_PFN));
+            assert_eq!(held.soft_dirty, bits.soft_dirty);
+            assert_eq!(held.uffd, bits.uffd);
+            assert_eq!(held.dirty, bits.dirty && mm::migration_ad());
 
-                            // Invariants of every typed result: a present PMD mapping the
-                            // destination THP, never write with uffd, never write from a Read
-                            // entry, never write while a soft-dirty fault is pending.
-                            assert!(tf.has(PteFlags::PRESENT));
-                            assert_eq!(mm::decode_pmd(t).pfn, PMD_DEST);
-                            assert!(!(tf.has(PteFlags::WRITE) && tf.has(PteFlags::UFFD)));
-                            if kind != LeafKind::MigrationWrite {
-                                assert!(!tf.has(PteFlags::WRITE));
-                            }
-                            if vma.soft_dirty_tracking() && !tf.has(PteFlags::SOFT_DIRTY) {
-                                assert!(!tf.has(PteFlags::WRITE));
-                            }
-                            assert_eq!(tf.has(PteFlags::UFFD), bits.uffd);
-                            assert_eq!(
-                                tf.has(PteFlags::PROTNONE),
-                                bits.uffd && vma.flags().uffd_rwp
-                            );
-                            // 7.3's PMD rules: soft-dirty only ever set (by the entry's bit, or
-                            // by pmd_mkdirty()), dirty when folio and entry are, young as the
-                            // entry says even under PAGE_NONE.
-                            let mkdirty = folio.dirty && held.dirty;
-                            assert_eq!(tf.has(PteFlags::SOFT_DIRTY), bits.soft_dirty || mkdirty);
-                            assert_eq!(tf.has(PteFlags::DIRTY), mkdirty);
-                            assert_eq!(tf.has(PteFlags::YOUNG), held.young);
-                            let writable = matches!(typed.pte, RestoredPmd::Writable(_));
-                            assert_eq!(writable, tf.has(PteFlags::WRITE));
-                            assert_eq!(typed.exclusive, c.exclusive);
+            // Invariants of every typed result: a present PMD mapping the
+            // destination THP, never write with uffd, never write from a Read
+            // entry, never write while a soft-dirty fault is pending.
+            assert!(tf.has(PteFlags::PRESENT));
+            assert_eq!(mm::decode_pmd(t).pfn, PMD_DEST);
+            assert!(!(tf.has(PteFlags::WRITE) && tf.has(PteFlags::UFFD)));
+            if kind != LeafKind::MigrationWrite {
+                assert!(!tf.has(PteFlags::WRITE));
+            }
+            if vma.soft_dirty_tracking() && !tf.has(PteFlags::SOFT_DIRTY) {
+                assert!(!tf.has(PteFlags::WRITE));
+            }
+            assert_eq!(tf.has(PteFlags::UFFD), bits.uffd);
+            assert_eq!(
+                tf.has(PteFlags::PROTNONE),
+                bits.uffd && vma.flags().uffd_rwp
+            );
+            // 7.3's PMD rules: soft-dirty only ever set (by the entry's bit, or
+            // by pmd_mkdirty()), dirty when folio and entry are, young as the
+            // entry says even under PAGE_NONE.
+            let mkdirty = folio.dirty && held.dirty;
+            assert_eq!(tf.has(PteFlags::SOFT_DIRTY), bits.soft_dirty || mkdirty);
+            assert_eq!(tf.has(PteFlags::DIRTY), mkdirty);
+            assert_eq!(tf.has(PteFlags::YOUNG), held.young);
+            let writable = matches!(typed.pte, RestoredPmd::Writable(_));
+            assert_eq!(writable, tf.has(PteFlags::WRITE));
+            assert_eq!(typed.exclusive, c.exclusive);
 
-                            match pmd_divergence(kind, held, folio, &vma) {
-                                None => {
-                                    if t != c.val {
-                                        unexpected += 1;
-                                        pr_err!(
-                                            "pmd differential: {:?} bits {:?} folio {:?} vma {:?}: typed {:#x} C {:#x}\n",
-                                            kind, bits, folio, vma, t, c.val
-                                        );
-                                    }
-                                }
-                                Some(d) => {
-                                    divergences += 1;
-                                    per_class[d as usize] += 1;
-                                    assert!(t != c.val);
-                                    assert!(!tf.has(PteFlags::WRITE));
-                                    assert!(cf.has(PteFlags::WRITE));
-                                    assert_eq!(t, testing::pmd_wrprotect(c.val));
-                                    if d == PmdDivergence::WriteEntrySoftDirtyPending {
-                                        assert!(!cf.has(PteFlags::SOFT_DIRTY));
-                                    }
-                                }
-                            }
-
-                            // What 7.3's PMD does: never write with uffd (the unconditional
-                            // pmd_mkuffd()), but a Write entry in a writable VMA that tracks
-                            // soft-dirty comes back writable without soft-dirty.
-                            if cf.has(PteFlags::WRITE) && cf.has(PteFlags::UFFD) {
-                                c_write_uffd += 1;
-                            }
-                            if kind == LeafKind::MigrationWrite
-                                && vma.flags().write
-                                && vma.soft_dirty_tracking()
-                                && cf.has(PteFlags::WRITE)
-                                && !cf.has(PteFlags::SOFT_DIRTY)
-                            {
-                                c_writable_not_soft_dirty += 1;
-                            }
-                        }
+            match pmd_divergence(kind, held, folio, vma) {
+                None => {
+                    if t != c.val {
+                        unexpected += 1;
+                        pr_err!(
+                            "pmd differential: {:?} bits {:?} folio {:?} vma {:?}: typed {:#x} C {:#x}\n",
+                            kind, bits, folio, vma, t, c.val
+                        );
+                    }
+                }
+                Some(d) => {
+                    divergences += 1;
+                    per_class[d as usize] += 1;
+                    assert!(t != c.val);
+                    assert!(!tf.has(PteFlags::WRITE));
+                    assert!(cf.has(PteFlags::WRITE));
+                    assert_eq!(t, testing::pmd_wrprotect(c.val));
+                    if d == PmdDivergence::WriteEntrySoftDirtyPending {
+                        assert!(!cf.has(PteFlags::SOFT_DIRTY));
                     }
                 }
             }
-        }
+
+            // What 7.3's PMD does: never write with uffd (the unconditional
+            // pmd_mkuffd()), but a Write entry in a writable VMA that tracks
+            // soft-dirty comes back writable without soft-dirty.
+            if cf.has(PteFlags::WRITE) && cf.has(PteFlags::UFFD) {
+                c_write_uffd += 1;
+            }
+            if kind == LeafKind::MigrationWrite
+                && vma.flags().write
+                && vma.soft_dirty_tracking()
+                && cf.has(PteFlags::WRITE)
+                && !cf.has(PteFlags::SOFT_DIRTY)
+            {
+                c_writable_not_soft_dirty += 1;
+            }
+        });
 
         pr_info!(
             "# migentry pmd differential: {} cases, {} documented divergences, {} unexpected\n",
@@ -371,7 +366,7 @@ mod suite {
             c_write_uffd,
             c_writable_not_soft_dirty
         );
-        assert_eq!(cases, 3 * 32 * 2 * 32 * 2);
+        assert_eq!(cases, MATRIX_CASES);
         assert_eq!(unexpected, 0);
         for n in per_class {
             assert!(n > 0);
