@@ -136,7 +136,7 @@ race-noad: deps
 	@for v in stock patched hooked; do KERNEL_VARIANT=$$v $(S)/kernel.sh > /dev/null; done
 	@$(S)/build-samples.sh
 	@RACE_NOAD=1 RACE_ARGS="--thp $${RACE_ARGS:-}" \
-		RACE_KERNELS="$${RACE_KERNELS:-stock patched hooked-c}" \
+		RACE_KERNELS="$${RACE_KERNELS:-stock patched hooked hooked-c}" \
 		timeout -k 10 $${RACE_TIMEOUT:-3600} $(S)/race.sh
 
 # Builds the modules and samples it needs itself.

@@ -17,8 +17,9 @@
 #   the mitigation is on, and where migentry is loaded, that it reports
 #   "mig-ad no"; stock and hooked-c must lose writes there.
 #
-# Fails if a patched, alternative or hooked kernel loses any write, or if a
-# run's checks fail. Logs: build/race/ (RACE_OUT=dir for another directory).
+# Fails if a patched, alternative or hooked kernel loses any write, if a
+# hooked --thp run's THP restores did not go through the hook, or if a run's
+# checks fail. Logs: build/race/ (RACE_OUT=dir for another directory).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/common.sh"
@@ -104,7 +105,20 @@ for k in $kernels; do
 			why+=("a fixed kernel lost writes")
 		fi
 		case "$k" in
-		hooked) grep -q '^restore hook: registered' "$log" || why+=("hook not registered") ;;
+		hooked)
+			grep -q '^restore hook: registered' "$log" || why+=("hook not registered")
+			# A THP run must have gone through the typed PMD restore, and the
+			# kernel must never have refused one of its PMDs.
+			case " ${RACE_ARGS:-} " in
+			*" --thp "*)
+				pl=$(grep "^restore hook, THP PMDs:" "$log" || true)
+				pc=$(sed -n 's/.*consulted it \([0-9]*\) times.*/\1/p' <<< "$pl")
+				pk=$(sed -n "s/.*kept C's PMD \([0-9]*\) times.*/\1/p" <<< "$pl")
+				[ "${pc:-0}" -gt 0 ] || why+=("the kernel never asked the hook about a PMD")
+				[ "${pk:-x}" = 0 ] || why+=("the kernel kept C's PMD ${pk:-?} times")
+				;;
+			esac
+			;;
 		hooked-c) grep -q '^restore hook: not registered' "$log" || why+=("hook registered despite hook=0") ;;
 		esac
 		if [ "$noad" = 1 ]; then
