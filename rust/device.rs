@@ -330,7 +330,7 @@ impl Migentry {
             other: [s.unexpected, s.c_write_uffd, s.left_to_c],
             kernel: [k.called, k.rejected, k.unseen],
         };
-        write_back(arg, &read, &out.encode())?;
+        write_back(arg, &read, &out.encode::<{ uapi::STATS_WORDS }>())?;
         Ok(0)
     }
 
@@ -347,7 +347,7 @@ impl Migentry {
             other: [s.unexpected, s.c_write_uffd, s.left_to_c],
             kernel: [k.called_pmd, k.rejected_pmd],
         };
-        write_back(arg, &read, &out.encode())?;
+        write_back(arg, &read, &out.encode::<{ uapi::PMD_STATS_WORDS }>())?;
         Ok(0)
     }
 

@@ -12,6 +12,8 @@
 
 #include <uapi/migentry.h>
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 static const struct {
 	__u64 bit;
 	const char *name;
@@ -32,11 +34,42 @@ static const char *const divergences[] = {
 	"D3 soft-dirty pending", "D4 write entry with uffd",
 };
 
+/* What the restore hook did at one level, as STATS and PMD_STATS report it. */
+struct level_counts {
+	const char *level;		/* "PTE" or "PMD" */
+	const char *c_write_uffd_what;
+	const char *const *divergence_names;
+	unsigned int nr_divergences;
+	__u64 restores, writable, write_protected, uffd;
+	const __u64 *refused;		/* [3] */
+	const __u64 *divergences;	/* [nr_divergences] */
+	__u64 c_write_uffd, unexpected, left_to_c;
+};
+
+/* Everything below the level's first line. */
+static void print_level(const struct level_counts *c)
+{
+	unsigned int i;
+
+	printf("  typed restores %llu: writable %llu, write-protected %llu, uffd %llu\n",
+	       (unsigned long long)c->restores, (unsigned long long)c->writable,
+	       (unsigned long long)c->write_protected, (unsigned long long)c->uffd);
+	for (i = 0; i < ARRAY_SIZE(refused); i++)
+		printf("  refused write: %-36s %llu\n", refused[i],
+		       (unsigned long long)c->refused[i]);
+	for (i = 0; i < c->nr_divergences; i++)
+		printf("  unlike C:      %-36s %llu\n", c->divergence_names[i],
+		       (unsigned long long)c->divergences[i]);
+	printf("  unlike C:      %-36s %llu\n", c->c_write_uffd_what,
+	       (unsigned long long)c->c_write_uffd);
+	printf("  unlike C, undocumented %llu; C's %s kept %llu\n",
+	       (unsigned long long)c->unexpected, c->level, (unsigned long long)c->left_to_c);
+}
+
 /* The restore hook's counters (the hooked kernel variant). */
 static int print_stats(int fd)
 {
 	struct migentry_stats s = { .size = sizeof(s) };
-	unsigned int i;
 
 	if (ioctl(fd, MIGENTRY_IOC_STATS, &s)) {
 		fprintf(stderr, "MIGENTRY_IOC_STATS: %s\n", strerror(errno));
@@ -50,19 +83,17 @@ static int print_stats(int fd)
 	       s.flags & MIGENTRY_STATS_HOOK_REGISTERED ? "registered" : "not registered",
 	       (unsigned long long)s.kernel_called, (unsigned long long)s.kernel_rejected,
 	       (unsigned long long)s.kernel_unseen);
-	printf("  typed restores %llu: writable %llu, write-protected %llu, uffd %llu\n",
-	       (unsigned long long)s.restores, (unsigned long long)s.writable,
-	       (unsigned long long)s.write_protected, (unsigned long long)s.uffd);
-	for (i = 0; i < 3; i++)
-		printf("  refused write: %-36s %llu\n", refused[i],
-		       (unsigned long long)s.refused[i]);
-	for (i = 0; i < 4; i++)
-		printf("  unlike C:      %-36s %llu\n", divergences[i],
-		       (unsigned long long)s.divergences[i]);
-	printf("  unlike C:      %-36s %llu\n", "C's PTE writable+uffd (2022 bug)",
-	       (unsigned long long)s.c_write_uffd);
-	printf("  unlike C, undocumented %llu; C's PTE kept %llu\n",
-	       (unsigned long long)s.unexpected, (unsigned long long)s.left_to_c);
+	print_level(&(struct level_counts){
+		.level = "PTE",
+		.c_write_uffd_what = "C's PTE writable+uffd (2022 bug)",
+		.divergence_names = divergences,
+		.nr_divergences = ARRAY_SIZE(divergences),
+		.restores = s.restores, .writable = s.writable,
+		.write_protected = s.write_protected, .uffd = s.uffd,
+		.refused = s.refused, .divergences = s.divergences,
+		.c_write_uffd = s.c_write_uffd, .unexpected = s.unexpected,
+		.left_to_c = s.left_to_c,
+	});
 	return 0;
 }
 
@@ -74,7 +105,6 @@ static int print_pmd_stats(int fd)
 		"P3 soft-dirty pending",
 	};
 	struct migentry_pmd_stats s = { .size = sizeof(s) };
-	unsigned int i;
 
 	if (ioctl(fd, MIGENTRY_IOC_PMD_STATS, &s)) {
 		fprintf(stderr, "MIGENTRY_IOC_PMD_STATS: %s\n", strerror(errno));
@@ -84,19 +114,17 @@ static int print_pmd_stats(int fd)
 		return 0;
 	printf("restore hook, THP PMDs: the kernel consulted it %llu times, kept C's PMD %llu times\n",
 	       (unsigned long long)s.kernel_called, (unsigned long long)s.kernel_rejected);
-	printf("  typed restores %llu: writable %llu, write-protected %llu, uffd %llu\n",
-	       (unsigned long long)s.restores, (unsigned long long)s.writable,
-	       (unsigned long long)s.write_protected, (unsigned long long)s.uffd);
-	for (i = 0; i < 3; i++)
-		printf("  refused write: %-36s %llu\n", refused[i],
-		       (unsigned long long)s.refused[i]);
-	for (i = 0; i < 3; i++)
-		printf("  unlike C:      %-36s %llu\n", pmd_divergences[i],
-		       (unsigned long long)s.divergences[i]);
-	printf("  unlike C:      %-36s %llu\n", "C's PMD writable+uffd",
-	       (unsigned long long)s.c_write_uffd);
-	printf("  unlike C, undocumented %llu; C's PMD kept %llu\n",
-	       (unsigned long long)s.unexpected, (unsigned long long)s.left_to_c);
+	print_level(&(struct level_counts){
+		.level = "PMD",
+		.c_write_uffd_what = "C's PMD writable+uffd",
+		.divergence_names = pmd_divergences,
+		.nr_divergences = ARRAY_SIZE(pmd_divergences),
+		.restores = s.restores, .writable = s.writable,
+		.write_protected = s.write_protected, .uffd = s.uffd,
+		.refused = s.refused, .divergences = s.divergences,
+		.c_write_uffd = s.c_write_uffd, .unexpected = s.unexpected,
+		.left_to_c = s.left_to_c,
+	});
 	return 0;
 }
 
@@ -117,7 +145,7 @@ int main(void)
 	}
 	printf("migentry ABI %u, page size %u, %u NUMA node(s) online\n",
 	       info.abi_version, info.page_size, info.nr_online_nodes);
-	for (i = 0; i < sizeof(features) / sizeof(features[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(features); i++)
 		printf("  %-11s %-3s  %s\n", features[i].name,
 		       info.features & features[i].bit ? "yes" : "no", features[i].what);
 	i = print_stats(fd);

@@ -265,66 +265,39 @@ impl Record {
     }
 }
 
+/// The counters of the restore hook at one level, as `struct migentry_stats` (PTEs: `D` = 4
+/// divergences, `K` = 3 kernel counters) and `struct migentry_pmd_stats` (PMDs: 3 and 2) lay them
+/// out, one word each, in this order.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HookStats<const D: usize, const K: usize> {
+    /// `flags`: `MIGENTRY_STATS_*`.
+    pub(crate) flags: u64,
+    /// `restores`, `writable`, `write_protected`, `uffd`.
+    pub(crate) restores: [u64; 4],
+    /// `refused`.
+    pub(crate) refused: [u64; 3],
+    /// `divergences`.
+    pub(crate) divergences: [u64; D],
+    /// `unexpected`, `c_write_uffd`, `left_to_c`.
+    pub(crate) other: [u64; 3],
+    /// `kernel_called`, `kernel_rejected` and, for PTEs, `kernel_unseen`.
+    pub(crate) kernel: [u64; K],
+}
+
 /// `struct migentry_stats`.
-#[derive(Clone, Copy, Default, Debug)]
-pub(crate) struct Stats {
-    /// `flags`: `MIGENTRY_STATS_*`.
-    pub(crate) flags: u64,
-    /// `restores`, `writable`, `write_protected`, `uffd`.
-    pub(crate) restores: [u64; 4],
-    /// `refused`.
-    pub(crate) refused: [u64; 3],
-    /// `divergences`.
-    pub(crate) divergences: [u64; 4],
-    /// `unexpected`, `c_write_uffd`, `left_to_c`.
-    pub(crate) other: [u64; 3],
-    /// `kernel_called`, `kernel_rejected`, `kernel_unseen`.
-    pub(crate) kernel: [u64; 3],
-}
-
-impl Stats {
-    /// The struct as the caller reads it.
-    pub(crate) fn encode(&self) -> [u64; STATS_WORDS] {
-        let mut w = [0u64; STATS_WORDS];
-        w[0] = STATS_WORDS as u64 * 8;
-        w[1] = self.flags;
-        let fields = self
-            .restores
-            .iter()
-            .chain(self.refused.iter())
-            .chain(self.divergences.iter())
-            .chain(self.other.iter())
-            .chain(self.kernel.iter());
-        for (slot, v) in w[2..].iter_mut().zip(fields) {
-            *slot = *v;
-        }
-        w
-    }
-}
-
+pub(crate) type Stats = HookStats<4, 3>;
 /// `struct migentry_pmd_stats`.
-#[derive(Clone, Copy, Default, Debug)]
-pub(crate) struct PmdStats {
-    /// `flags`: `MIGENTRY_STATS_*`.
-    pub(crate) flags: u64,
-    /// `restores`, `writable`, `write_protected`, `uffd`.
-    pub(crate) restores: [u64; 4],
-    /// `refused`.
-    pub(crate) refused: [u64; 3],
-    /// `divergences`.
-    pub(crate) divergences: [u64; 3],
-    /// `unexpected`, `c_write_uffd`, `left_to_c`.
-    pub(crate) other: [u64; 3],
-    /// `kernel_called`, `kernel_rejected`.
-    pub(crate) kernel: [u64; 2],
-}
+pub(crate) type PmdStats = HookStats<3, 2>;
 
-impl PmdStats {
-    /// The struct as the caller reads it.
-    pub(crate) fn encode(&self) -> [u64; PMD_STATS_WORDS] {
-        let mut w = [0u64; PMD_STATS_WORDS];
+impl<const D: usize, const K: usize> HookStats<D, K> {
+    /// The struct as the caller reads it: `W` words, `size` first.
+    pub(crate) fn encode<const W: usize>(&self) -> [u64; W] {
+        // `size` and `flags`, then every counter: the word count of the struct, checked against
+        // the C layout by the assertions above.
+        const { assert!(W == 2 + 4 + 3 + D + 3 + K) };
+        let mut w = [0u64; W];
         // CAST: a few words.
-        w[0] = PMD_STATS_WORDS as u64 * 8;
+        w[0] = W as u64 * 8;
         w[1] = self.flags;
         let fields = self
             .restores
