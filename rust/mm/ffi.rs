@@ -129,6 +129,7 @@ pub(super) use x86::{
     pte_mkuffd,
     pte_mkwrite_novma,
     pte_mkwrite_shstk,
+    pte_soft_dirty,
     pte_wrprotect,
     swp_soft_dirty,
     swp_uffd, //
@@ -192,6 +193,11 @@ pub(super) fn pmd_attrs(pmd: u64) -> migentry_pte_attrs {
     // SAFETY: the shim writes only through the valid pointer it is given.
     unsafe { migentry_pmd_attrs(pmd, &mut out) };
     out
+}
+
+/// `pmd_soft_dirty()` of a present PMD (one call into C).
+pub(super) fn pmd_soft_dirty(pmd: u64) -> bool {
+    pmd_attrs(pmd).attrs & MIGENTRY_ATTR_SOFT_DIRTY != 0
 }
 
 /// `(largest swap offset + 1, L1TF limit or 0, SWP_MIG_TOTAL_BITS)`.

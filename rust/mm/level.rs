@@ -39,6 +39,8 @@ mod private {
         fn mksoft_dirty(val: u64) -> u64;
         /// `*_clear_soft_dirty()`.
         fn clear_soft_dirty(val: u64) -> u64;
+        /// `*_soft_dirty()` of a present entry.
+        fn soft_dirty(val: u64) -> bool;
         /// `*_wrprotect()`.
         fn wrprotect(val: u64) -> u64;
         /// `*_mkuffd()` (x86: sets the bit and write-protects).
@@ -99,6 +101,7 @@ macro_rules! ops {
         mk_migration = $mk:ident,
         swp_soft_dirty = $swp_sd:ident,
         swp_uffd = $swp_uffd:ident,
+        soft_dirty = $sd:ident,
         $($op:ident = $c:ident),* $(,)?
     ) => {
         impl private::Ops for $level {
@@ -117,6 +120,10 @@ macro_rules! ops {
             fn swp_uffd(val: u64, set: bool) -> u64 {
                 ffi::$swp_uffd(val, set)
             }
+            #[inline]
+            fn soft_dirty(val: u64) -> bool {
+                ffi::$sd(val)
+            }
             $(
                 #[inline]
                 fn $op(val: u64) -> u64 {
@@ -134,6 +141,7 @@ ops!(
     mk_migration = mk_migration,
     swp_soft_dirty = swp_soft_dirty,
     swp_uffd = swp_uffd,
+    soft_dirty = pte_soft_dirty,
     mkold = pte_mkold,
     mkdirty = pte_mkdirty,
     mksoft_dirty = pte_mksoft_dirty,
@@ -154,6 +162,7 @@ ops!(
     mk_migration = mk_pmd_migration,
     swp_soft_dirty = pmd_swp_soft_dirty,
     swp_uffd = pmd_swp_uffd,
+    soft_dirty = pmd_soft_dirty,
     mkold = pmd_mkold,
     mkdirty = pmd_mkdirty,
     mksoft_dirty = pmd_mksoft_dirty,

@@ -237,6 +237,13 @@ pub(in crate::mm) fn pte_clear_soft_dirty(pte: u64) -> u64 {
     pte & !SOFT_DIRTY
 }
 
+/// `pte_soft_dirty()` of a present PTE: its soft-dirty bit (never set without
+/// `CONFIG_MEM_SOFT_DIRTY`).
+#[inline]
+pub(in crate::mm) fn pte_soft_dirty(pte: u64) -> bool {
+    pte & SOFT_DIRTY != 0
+}
+
 /// `pte_wrprotect()`: `_PAGE_RW` cleared, D moved to SavedDirty.
 #[inline]
 pub(in crate::mm) fn pte_wrprotect(pte: u64) -> u64 {
@@ -445,6 +452,38 @@ mod tests {
             t.bad
         );
         assert_eq!(t.checked, 3 * (1 << BITS.len()) * 14);
+        assert_eq!(t.bad, 0);
+    }
+
+    /// `pte_soft_dirty()` on every present value (`_PAGE_PRESENT` or `_PAGE_PROTNONE`) of the
+    /// combinations of `BITS` and PFN fields `pte_ops_are_cs` uses, against C's (the shim's
+    /// `pte_attrs()`).
+    #[test]
+    fn pte_soft_dirty_is_cs() {
+        let mut t = Tally { checked: 0, bad: 0 };
+        for pfn in [0, 0x1_2345u64 << bindings::PAGE_SHIFT, super::pfn_mask()] {
+            for combo in 0..1u32 << BITS.len() {
+                let v = pfn | flags(combo);
+                let a = ffi::pte_attrs(v);
+                if a.attrs & ffi::MIGENTRY_ATTR_PRESENT == 0 {
+                    continue;
+                }
+                let c = a.attrs & ffi::MIGENTRY_ATTR_SOFT_DIRTY != 0;
+                t.check(
+                    "pte_soft_dirty",
+                    v,
+                    u64::from(ffi::pte_soft_dirty(v)),
+                    u64::from(c),
+                );
+            }
+        }
+        pr_info!(
+            "# migentry x86 bits: pte_soft_dirty: {} present values compared, {} differ\n",
+            t.checked,
+            t.bad
+        );
+        // Present or PROT_NONE: three of the four combinations of those two bits.
+        assert_eq!(t.checked, 3 * 3 * (1 << (BITS.len() - 2)));
         assert_eq!(t.bad, 0);
     }
 
