@@ -146,7 +146,7 @@ real-path: deps
 	@$(S)/realpath.sh
 
 # The debug kernel variant (patches/debug/config) is a full rebuild, and the
-# soak runs for about 35 minutes under TCG (README, "Soak on a debug kernel").
+# soak runs for about 50 minutes under TCG (README, "Soak on a debug kernel").
 # Its length: SOAK_CYCLES, SOAK_FUZZ_ITERS, SOAK_STRESS_SECONDS (scripts/soak.sh).
 .PHONY: soak
 soak: deps
