@@ -26,7 +26,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 release=${DISTRO_RELEASE:-7.3.4+deb13-amd64}
 base=$("$top/scripts/distro.sh")
 deb=$base/debian
-tree=$base/root/migentry/linux
+root=$base/root
+tree=$root/migentry/linux
 ko=$top/build/module-distro/migentry.ko
 
 # What the project's guest configuration has and Debian's does not.
