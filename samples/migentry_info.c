@@ -46,6 +46,17 @@ struct level_counts {
 	__u64 c_write_uffd, unexpected, left_to_c;
 };
 
+/*
+ * The counters struct migentry_stats and struct migentry_pmd_stats share, by
+ * name, as initializers of a struct level_counts.
+ */
+#define LEVEL_COUNTERS(s)						\
+	.restores = (s).restores, .writable = (s).writable,		\
+	.write_protected = (s).write_protected, .uffd = (s).uffd,	\
+	.refused = (s).refused, .divergences = (s).divergences,		\
+	.c_write_uffd = (s).c_write_uffd, .unexpected = (s).unexpected,	\
+	.left_to_c = (s).left_to_c
+
 /* Everything below the level's first line. */
 static void print_level(const struct level_counts *c)
 {
@@ -88,11 +99,7 @@ static int print_stats(int fd)
 		.c_write_uffd_what = "C's PTE writable+uffd (2022 bug)",
 		.divergence_names = divergences,
 		.nr_divergences = ARRAY_SIZE(divergences),
-		.restores = s.restores, .writable = s.writable,
-		.write_protected = s.write_protected, .uffd = s.uffd,
-		.refused = s.refused, .divergences = s.divergences,
-		.c_write_uffd = s.c_write_uffd, .unexpected = s.unexpected,
-		.left_to_c = s.left_to_c,
+		LEVEL_COUNTERS(s),
 	});
 	return 0;
 }
@@ -119,11 +126,7 @@ static int print_pmd_stats(int fd)
 		.c_write_uffd_what = "C's PMD writable+uffd",
 		.divergence_names = pmd_divergences,
 		.nr_divergences = ARRAY_SIZE(pmd_divergences),
-		.restores = s.restores, .writable = s.writable,
-		.write_protected = s.write_protected, .uffd = s.uffd,
-		.refused = s.refused, .divergences = s.divergences,
-		.c_write_uffd = s.c_write_uffd, .unexpected = s.unexpected,
-		.left_to_c = s.left_to_c,
+		LEVEL_COUNTERS(s),
 	});
 	return 0;
 }
